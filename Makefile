@@ -1,0 +1,47 @@
+# The two commands: `make run` (demo app on SQLite) and `make test` (whole suite).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app wsgi
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test install install-dev db demo bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+db: install
+	mkdir -p instance
+	$(FLASK) db upgrade
+	$(FLASK) seed-skills
+
+demo: db
+	$(FLASK) seed-demo --if-empty
+
+run: demo
+	@echo "Serving on http://$(HOST):$(PORT)  (emails: http://$(HOST):$(PORT)/outbox)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# SQLite always; PostgreSQL too when TEST_DATABASE_URL is set. Browser tests run in the SQLite pass.
+test: install-dev
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== PostgreSQL: $$TEST_DATABASE_URL"; \
+		$(BIN)/python -m pytest -m "not e2e"; \
+	fi
+
+clean:
+	rm -rf $(VENV) .pytest_cache

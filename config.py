@@ -1,0 +1,147 @@
+"""Configuration classes, read from environment variables.
+
+Every setting the app reads is listed here and documented in the README's
+configuration table. `create_app()` picks a class from `APP_ENV`
+(development | testing | production) unless one is passed explicitly.
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(_env(name, str(default)))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    return _env(name, "1" if default else "0").lower() in {"1", "true", "yes", "on"}
+
+
+def _env_list(name: str, default: list[str] | None) -> list[str] | None:
+    value = _env(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _database_url(default: str, name: str = "DATABASE_URL") -> str:
+    url = _env(name, default)
+    # Heroku-style URLs name the driver "postgres://"; SQLAlchemy wants an explicit driver.
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://"):]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Config:
+    APP_ENV = "base"
+    SECRET_KEY = _env("SECRET_KEY", "dev-insecure-secret-key-change-me")
+    SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{BASE_DIR / 'instance' / 'marketplace.sqlite3'}")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    # Requests
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 1024 * 1024)
+    TRUSTED_HOSTS = _env_list("TRUSTED_HOSTS", ["127.0.0.1", "localhost"])
+    # Number of proxies in front of the app that set X-Forwarded-*; 0 = trust none.
+    PROXY_FIX_X_FOR = _env_int("PROXY_FIX_X_FOR", 0)
+
+    # Sessions and cookies
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=_env_int("SESSION_HOURS", 12))
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_DURATION = timedelta(days=_env_int("REMEMBER_DAYS", 14))
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    FORCE_HTTPS = False
+
+    # Accounts
+    PASSWORD_MIN_LENGTH = 12
+    LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
+    LOGIN_LOCK_MINUTES = _env_int("LOGIN_LOCK_MINUTES", 15)
+    EMAIL_TOKEN_MAX_AGE = _env_int("EMAIL_TOKEN_MAX_AGE", 60 * 60 * 48)
+    RESET_TOKEN_MAX_AGE = _env_int("RESET_TOKEN_MAX_AGE", 60 * 60)
+
+    # Rate limiting (Flask-Limiter). Use Redis in production: memory:// is per process.
+    RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_AUTH = _env("RATELIMIT_AUTH", "10 per minute;50 per hour")
+    RATELIMIT_HEADERS_ENABLED = True
+
+    # Mail: with no MAIL_SERVER, messages stay in the outbox table only.
+    MAIL_SERVER = _env("MAIL_SERVER")
+    MAIL_PORT = _env_int("MAIL_PORT", 587)
+    MAIL_USERNAME = _env("MAIL_USERNAME")
+    MAIL_PASSWORD = _env("MAIL_PASSWORD")
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", True)
+    MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "Human Touch Support <no-reply@humantouch.test>")
+    # Lets anyone read /outbox (development only); operators can always read it.
+    OUTBOX_PUBLIC = _env_bool("OUTBOX_PUBLIC", False)
+
+    # Money
+    DEFAULT_CURRENCY = _env("DEFAULT_CURRENCY", "USD")
+    PLATFORM_FEE_BPS = _env_int("PLATFORM_FEE_BPS", 1000)
+
+    # Stripe (the sandbox gateway is used while STRIPE_SECRET_KEY is unset)
+    STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")
+    STRIPE_PUBLISHABLE_KEY = _env("STRIPE_PUBLISHABLE_KEY")
+    STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
+    STRIPE_CONNECT_WEBHOOK_SECRET = _env("STRIPE_CONNECT_WEBHOOK_SECRET")
+
+    BOOTSTRAP_SERVE_LOCAL = True
+    BOOTSTRAP_BOOTSWATCH_THEME = None
+    SITE_NAME = _env("SITE_NAME", "Human Touch")
+
+
+class DevelopmentConfig(Config):
+    APP_ENV = "development"
+    OUTBOX_PUBLIC = _env_bool("OUTBOX_PUBLIC", True)
+
+
+class TestingConfig(Config):
+    APP_ENV = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret-key"
+    SQLALCHEMY_DATABASE_URI = _database_url("sqlite://", "TEST_DATABASE_URL")
+    # Forms are tested without tokens; tests/test_csrf.py switches CSRF back on.
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    MAIL_SERVER = None
+    OUTBOX_PUBLIC = False
+    TRUSTED_HOSTS = None
+
+
+class ProductionConfig(Config):
+    APP_ENV = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    FORCE_HTTPS = _env_bool("FORCE_HTTPS", True)
+    OUTBOX_PUBLIC = False
+
+    @classmethod
+    def validate(cls) -> None:
+        if _env("SECRET_KEY") is None:
+            raise RuntimeError("SECRET_KEY must be set in production")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    return CONFIGS[_env("APP_ENV", "development")]

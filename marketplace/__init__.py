@@ -1,0 +1,134 @@
+"""The human-touch support marketplace: application factory."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import Config, config_from_env
+
+CSP = {
+    "default-src": "'self'",
+    "img-src": ["'self'", "data:"],
+    "style-src": "'self'",
+    "script-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
+def create_app(config: type[Config] | dict | None = None) -> Flask:
+    app = Flask(__name__, template_folder="../templates", static_folder="../static",
+                instance_relative_config=True)
+    if isinstance(config, dict):
+        app.config.from_object(config_from_env())
+        app.config.update(config)
+    else:
+        config_class = config or config_from_env()
+        if hasattr(config_class, "validate"):
+            config_class.validate()
+        app.config.from_object(config_class)
+    logging.basicConfig(level=logging.INFO)
+
+    if app.config["PROXY_FIX_X_FOR"]:
+        hops = app.config["PROXY_FIX_X_FOR"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_commands(app)
+    from marketplace.core.errors import register_errorhandlers
+    register_errorhandlers(app)
+    register_after_commit_mail(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from marketplace.extensions import bootstrap, csrf, db, limiter, login_manager, migrate, talisman
+
+    db.init_app(app)
+    migrate.init_app(app, db)
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+    talisman.init_app(
+        app,
+        force_https=app.config["FORCE_HTTPS"],
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_http_only=True,
+        content_security_policy=CSP,
+        frame_options="DENY",
+        referrer_policy="strict-origin-when-cross-origin",
+        strict_transport_security=True,
+        strict_transport_security_max_age=63072000,
+        permissions_policy={"geolocation": "()", "microphone": "()", "camera": "()"},
+    )
+    from marketplace.accounts.session import init_login
+    init_login(app, login_manager)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """SQLite: enforce foreign keys, and let SQLAlchemy own BEGIN so savepoints work."""
+    import sqlite3
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn):
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN")
+
+
+def register_blueprints(app: Flask) -> None:
+    from marketplace.accounts.views import bp as accounts_bp
+    from marketplace.outbox.views import bp as outbox_bp
+    from marketplace.profiles.views import bp as profiles_bp
+    from marketplace.web.views import bp as web_bp
+
+    for bp in (web_bp, accounts_bp, profiles_bp, outbox_bp):
+        app.register_blueprint(bp)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from marketplace.core import reference
+    from marketplace.core.money import format_money, to_major
+
+    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["major"] = to_major
+
+    @app.context_processor
+    def inject_globals():
+        return {"site_name": app.config["SITE_NAME"], "ref": reference}
+
+
+def register_commands(app: Flask) -> None:
+    from marketplace.accounts.cli import create_operator_command
+    from marketplace.demo import seed_demo_command
+    from marketplace.profiles.cli import seed_skills_command
+
+    for command in (create_operator_command, seed_skills_command, seed_demo_command):
+        app.cli.add_command(command)
+
+
+def register_after_commit_mail(app: Flask) -> None:
+    @app.teardown_request
+    def _deliver_mail(exc):
+        # Mail queued during a request that committed goes out after the response is built.
+        if exc is None and g.pop("mail_pending", False):
+            from marketplace.outbox.services import deliver_queued
+            try:
+                deliver_queued()
+            except Exception:  # mail must never break a page
+                logging.getLogger(__name__).exception("mail delivery failed")

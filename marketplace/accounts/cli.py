@@ -1,0 +1,30 @@
+"""`flask --app wsgi create-operator EMAIL`: the only way operators come to be."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from marketplace.core.errors import DomainError
+from marketplace.extensions import db
+
+
+@click.command("create-operator")
+@click.argument("email")
+@click.option("--name", default="Operator", help="Display name.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_operator_command(email: str, name: str, password_stdin: bool) -> None:
+    """Create an operator account."""
+    from marketplace.accounts.services import create_operator
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_operator(email, password, name)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message)
+    click.echo(f"Operator {user.email} created.")

@@ -1,0 +1,86 @@
+"""User accounts."""
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, DateTime, Enum, Integer, String, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from marketplace.core.time import utcnow
+from marketplace.extensions import db
+
+
+class Role(str, enum.Enum):
+    BUSINESS = "business"
+    FREELANCER = "freelancer"
+    OPERATOR = "operator"
+
+
+class AccountStatus(str, enum.Enum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        # Emails are stored lower-cased, so the unique constraint is case-insensitive.
+        CheckConstraint("email = lower(email)", name="email_lowercase"),
+        CheckConstraint("failed_logins >= 0", name="failed_logins_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    full_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20,
+                                            values_callable=lambda e: [m.value for m in e]), index=True)
+    status: Mapped[AccountStatus] = mapped_column(
+        Enum(AccountStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        default=AccountStatus.ACTIVE, server_default=AccountStatus.ACTIVE.value)
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Rotated on logout and password change: every earlier session and remember
+    # cookie carries the old token and stops working.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 server_default=func.current_timestamp())
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.status == AccountStatus.ACTIVE
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    @property
+    def is_business(self) -> bool:
+        return self.role == Role.BUSINESS
+
+    @property
+    def is_freelancer(self) -> bool:
+        return self.role == Role.FREELANCER
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == Role.OPERATOR
+
+    @property
+    def first_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else ""
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role.value}>"

@@ -1,0 +1,211 @@
+"""Account use cases. Views commit; these functions only flush.
+
+Links in emails are built by the caller (`link_for(token) -> absolute URL`),
+so this module never touches the request.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Callable
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from marketplace.accounts import tokens
+from marketplace.accounts.models import AccountStatus, Role, User, new_session_token
+from marketplace.accounts.passwords import (DUMMY_HASH, hash_password, needs_rehash, password_problem,
+                                            verify_password)
+from marketplace.core.errors import Conflict, ValidationFailed
+from marketplace.core.time import as_utc, utcnow
+from marketplace.extensions import db
+from marketplace.outbox.services import send_mail
+
+LinkFor = Callable[[str], str]
+SIGNUP_ROLES = (Role.BUSINESS, Role.FREELANCER)
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def _check_password(password: str, user_email: str, name: str | None = None) -> None:
+    problem = password_problem(password, email=user_email, name=name)
+    if problem:
+        raise ValidationFailed(problem, field="password")
+
+
+def create_user(email: str, password: str, full_name: str, role: Role, *, verified: bool = False) -> User:
+    """Create an account of any role (operators only come through the CLI)."""
+    email = normalize_email(email)
+    full_name = (full_name or "").strip()
+    if not full_name:
+        raise ValidationFailed("Tell us your name.", field="full_name")
+    _check_password(password, email, full_name)
+    if find_by_email(email) is not None:
+        raise Conflict("An account with this email already exists. Try logging in instead.", field="email")
+    user = User(email=email, full_name=full_name, role=role, password_hash=hash_password(password),
+                email_verified_at=utcnow() if verified else None)
+    db.session.add(user)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        # Two sign-ups raced past the check above; the unique constraint decided.
+        raise Conflict("An account with this email already exists. Try logging in instead.", field="email")
+    from marketplace.profiles.services import create_empty_profile
+    create_empty_profile(user)
+    return user
+
+
+def sign_up(email: str, password: str, full_name: str, role: Role | str, link_for: LinkFor) -> User:
+    role = Role(role)
+    if role not in SIGNUP_ROLES:
+        raise ValidationFailed("Choose whether you are hiring or offering support.", field="role")
+    user = create_user(email, password, full_name, role)
+    send_verification_email(user, link_for)
+    return user
+
+
+def send_verification_email(user: User, link_for: LinkFor) -> None:
+    link = link_for(tokens.make_token(user, tokens.VERIFY))
+    send_mail(user.email, "Confirm your email address",
+              f"Hi {user.first_name},\n\nPlease confirm your email address by opening this link:\n\n{link}\n\n"
+              "The link works once and expires in 48 hours. If you didn't sign up, ignore this message.\n")
+
+
+def verify_email(token: str) -> User:
+    user = tokens.read_token(token, tokens.VERIFY)
+    user.email_verified_at = utcnow()
+    db.session.flush()
+    return user
+
+
+@dataclass
+class LoginResult:
+    user: User | None
+    error: str | None = None
+
+
+def authenticate(email: str, password: str) -> LoginResult:
+    """Check credentials and keep the per-account failure counter.
+
+    Always returns (never raises) so the caller commits the counter update
+    even when the login fails.
+    """
+    cfg = current_app.config
+    generic = "That email and password don't match. Check them and try again."
+    user = find_by_email(email)
+    if user is None:
+        verify_password(DUMMY_HASH, password)  # same cost as a real check
+        return LoginResult(None, generic)
+    now = utcnow()
+    locked_until = as_utc(user.locked_until)
+    if locked_until and locked_until > now:
+        minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
+        return LoginResult(None, f"Too many failed attempts. This account is locked for about "
+                                 f"{minutes} more minute{'s' if minutes != 1 else ''}, or reset your password.")
+    if not verify_password(user.password_hash, password):
+        # Increment in SQL so parallel attempts cannot overwrite each other's count.
+        db.session.execute(update(User).where(User.id == user.id)
+                           .values(failed_logins=User.failed_logins + 1))
+        db.session.refresh(user)
+        if user.failed_logins >= cfg["LOGIN_MAX_FAILURES"]:
+            user.locked_until = now + timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
+            user.failed_logins = 0
+            db.session.flush()
+            return LoginResult(None, "Too many failed attempts. This account is locked for "
+                                     f"{cfg['LOGIN_LOCK_MINUTES']} minutes, or reset your password.")
+        db.session.flush()
+        return LoginResult(None, generic)
+    if user.status == AccountStatus.SUSPENDED:
+        return LoginResult(None, "This account is suspended. Contact support if you think this is a mistake.")
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    db.session.flush()
+    return LoginResult(user)
+
+
+def end_all_sessions(user: User) -> None:
+    """Invalidate every session and remember cookie issued so far."""
+    user.session_token = new_session_token()
+    db.session.flush()
+
+
+def request_password_reset(email: str, link_for: LinkFor) -> None:
+    """Mail a reset link if the account exists; say nothing either way (no enumeration)."""
+    user = find_by_email(email)
+    if user is None or user.status == AccountStatus.SUSPENDED:
+        return
+    link = link_for(tokens.make_token(user, tokens.RESET))
+    send_mail(user.email, "Reset your password",
+              f"Hi {user.first_name},\n\nSomeone (hopefully you) asked to reset your password. "
+              f"Open this link to choose a new one:\n\n{link}\n\n"
+              "The link works once and expires in one hour. If you didn't ask, ignore this message: "
+              "your password stays the same.\n")
+
+
+def reset_password(token: str, new_password: str) -> User:
+    user = tokens.read_token(token, tokens.RESET)
+    _check_password(new_password, user.email, user.full_name)
+    _set_password(user, new_password)
+    # Proving control of the mailbox also verifies it.
+    user.email_verified_at = user.email_verified_at or utcnow()
+    user.failed_logins, user.locked_until = 0, None
+    db.session.flush()
+    return user
+
+
+def _set_password(user: User, new_password: str) -> None:
+    user.password_hash = hash_password(new_password)
+    end_all_sessions(user)
+
+
+def _require_current_password(user: User, current_password: str) -> None:
+    if not verify_password(user.password_hash, current_password or ""):
+        raise ValidationFailed("Your current password is not correct.", field="current_password")
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    _require_current_password(user, current_password)
+    _check_password(new_password, user.email, user.full_name)
+    if verify_password(user.password_hash, new_password):
+        raise ValidationFailed("Choose a password different from the current one.", field="new_password")
+    _set_password(user, new_password)
+    send_mail(user.email, "Your password was changed",
+              f"Hi {user.first_name},\n\nYour password was just changed and every other session was "
+              "signed out. If this wasn't you, reset your password right away.\n")
+
+
+def change_email(user: User, current_password: str, new_email: str, link_for: LinkFor) -> None:
+    _require_current_password(user, current_password)
+    new_email = normalize_email(new_email)
+    if new_email == user.email:
+        raise ValidationFailed("That is already your email address.", field="email")
+    if find_by_email(new_email) is not None:
+        raise Conflict("Another account already uses this email.", field="email")
+    old_email = user.email
+    user.email = new_email
+    user.email_verified_at = None
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict("Another account already uses this email.", field="email")
+    end_all_sessions(user)
+    send_mail(old_email, "Your email address was changed",
+              f"Hi {user.first_name},\n\nThe email address of your account was changed to {new_email}. "
+              "If this wasn't you, contact support immediately.\n")
+    send_verification_email(user, link_for)
+
+
+def create_operator(email: str, password: str, full_name: str = "Operator") -> User:
+    return create_user(email, password, full_name, Role.OPERATOR, verified=True)

@@ -1,0 +1,1 @@
+"""Cross-cutting pieces every feature uses: errors, money, time, database helpers."""

@@ -1,0 +1,168 @@
+"""Deterministic demo data: `flask --app wsgi seed-demo [--freelancers N] [--businesses N] [--seed S]`.
+
+Bulk inserts (executemany through SQLAlchemy's insertmanyvalues) and one
+password hash shared by every generated account keep 100,000 specialists to
+minutes. The three demo logins are created once, with full profiles.
+"""
+from __future__ import annotations
+
+import random
+import time
+
+import click
+from sqlalchemy import func, insert, select
+
+from marketplace.accounts.models import Role, User
+from marketplace.accounts.passwords import hash_password
+from marketplace.core.reference import CHANNELS, COMPANY_SIZES, INDUSTRIES, LANGUAGES, PROFICIENCIES
+from marketplace.core.time import utcnow
+from marketplace.extensions import db
+from marketplace.profiles.models import (BusinessProfile, FreelancerChannel, FreelancerLanguage, FreelancerProfile,
+                                         FreelancerSkill, Skill)
+from marketplace.profiles.taxonomy import ensure_skill_taxonomy
+
+DEMO_PASSWORD = "demo-support-2026"
+DEMO_LOGINS = {
+    "business": "business@example.com",
+    "freelancer": "freelancer@example.com",
+    "operator": "operator@example.com",
+}
+CHUNK = 2000
+
+FIRST_NAMES = ["Amara", "Luis", "Sofia", "Kenji", "Priya", "Mateo", "Chloe", "Tunde", "Ingrid", "Omar", "Mei",
+               "Daniel", "Fatima", "Jonas", "Lucia", "Arjun", "Zanele", "Noah", "Elif", "Camille", "Diego",
+               "Hana", "Kwame", "Marta", "Ravi", "Sara", "Tomasz", "Yara", "Leila", "Ethan", "Ana", "Bao"]
+LAST_NAMES = ["Okafor", "García", "Rossi", "Tanaka", "Sharma", "Fernández", "Martin", "Adeyemi", "Larsen",
+              "Haddad", "Chen", "Kowalski", "Silva", "Nguyen", "Müller", "Patel", "Dlamini", "Johnson", "Yılmaz",
+              "Dubois", "Moreau", "Kim", "Mensah", "Novak", "Ivanova", "Cohen", "Santos", "Ali", "Berg", "Costa"]
+TIMEZONES = ["America/New_York", "America/Chicago", "America/Los_Angeles", "America/Mexico_City",
+             "America/Sao_Paulo", "America/Bogota", "Europe/London", "Europe/Berlin", "Europe/Madrid",
+             "Europe/Warsaw", "Africa/Lagos", "Africa/Nairobi", "Asia/Manila", "Asia/Kolkata", "Asia/Tokyo",
+             "Australia/Sydney"]
+HEADLINES = ["Calm voice for upset customers", "Tier-2 troubleshooter who explains without jargon",
+             "Bilingual chat specialist for launch weekends", "Churn-save calls with a human touch",
+             "Patient phone support for older customers", "Billing disputes resolved kindly",
+             "Onboarding calls that make customers stay", "Network and PC setup, step by step",
+             "Empathetic email support, fast and thorough", "De-escalation specialist for hard cases"]
+COMPANIES = ["Brightline", "Nimbus", "Parcelwise", "Kettle & Co", "Lumen Health", "Orbit Telecom", "Fernway",
+             "Quillpay", "Harbor Travel", "Pixelforge", "Greenleaf", "Tandem", "Northwind", "Bluebird Labs"]
+LANGUAGE_WEIGHTS = {"en": 60, "es": 25, "pt": 10, "fr": 10, "de": 8, "it": 5, "pl": 4, "tl": 6, "hi": 5,
+                    "ar": 4, "zh": 4, "ja": 3, "ko": 2, "nl": 3, "tr": 3, "ru": 3, "uk": 2, "vi": 2}
+
+
+def seed_demo(freelancers: int = 40, businesses: int = 10, seed: int = 7, echo=print) -> dict:
+    rng = random.Random(seed)
+    ensure_skill_taxonomy()
+    skills = list(db.session.scalars(select(Skill).order_by(Skill.id)))
+    demo_created = _ensure_demo_accounts(skills)
+    shared_hash = hash_password(DEMO_PASSWORD)
+    offset = db.session.scalar(select(func.count()).select_from(User).where(User.email.like("specialist%@example.net")))
+    started = time.perf_counter()
+    made = 0
+    while made < freelancers:
+        n = min(CHUNK, freelancers - made)
+        _bulk_freelancers(rng, skills, shared_hash, offset + made, n)
+        made += n
+        if freelancers >= 10_000:
+            echo(f"  {made:,} specialists ({time.perf_counter() - started:.0f} s)")
+    boffset = db.session.scalar(select(func.count()).select_from(User).where(User.email.like("company%@example.org")))
+    _bulk_businesses(rng, shared_hash, boffset, businesses)
+    db.session.flush()
+    return {"freelancers": freelancers, "businesses": businesses, "demo_accounts_created": demo_created}
+
+
+def _ensure_demo_accounts(skills: list[Skill]) -> bool:
+    from marketplace.accounts.services import create_user, find_by_email
+    from marketplace.profiles.services import (BusinessProfileData, FreelancerProfileData,
+                                               update_business_profile, update_freelancer_profile)
+
+    if find_by_email(DEMO_LOGINS["business"]) is not None:
+        return False
+    business = create_user(DEMO_LOGINS["business"], DEMO_PASSWORD, "Bea Lindqvist", Role.BUSINESS, verified=True)
+    update_business_profile(business, db.session.get(BusinessProfile, business.id), BusinessProfileData(
+        company_name="Brightline Home Internet", website="https://brightline.example", industry="Telecom",
+        size="51-200", timezone="Europe/Berlin"))
+    freelancer = create_user(DEMO_LOGINS["freelancer"], DEMO_PASSWORD, "Lucía Fernández", Role.FREELANCER,
+                             verified=True)
+    by_slug = {s.slug: s.id for s in skills}
+    update_freelancer_profile(freelancer, db.session.get(FreelancerProfile, freelancer.id), FreelancerProfileData(
+        headline="Bilingual Tier-2 troubleshooter with endless patience",
+        bio="Eight years helping people get back online, in English and Spanish. I slow down, listen, and "
+            "explain each step until it makes sense.",
+        hourly_rate=3200, timezone="Europe/Madrid", hours_per_week=30, preferred_hours="Weekdays 08:00–16:00 CET",
+        channels=["chat", "phone", "email"],
+        skills={by_slug["tier-2-troubleshooting"]: 5, by_slug["network-troubleshooting"]: 4,
+                by_slug["zendesk"]: 4, by_slug["de-escalation"]: 5, by_slug["bilingual-support"]: 5},
+        languages={"es": "native", "en": "C2"}))
+    from marketplace.accounts.services import create_operator
+    create_operator(DEMO_LOGINS["operator"], DEMO_PASSWORD, "Olu Operator")
+    return True
+
+
+def _bulk_freelancers(rng: random.Random, skills: list[Skill], password_hash: str, start: int, n: int) -> None:
+    now = utcnow()
+    users = [{"email": f"specialist{start + i + 1}@example.net", "password_hash": password_hash,
+              "full_name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}", "role": Role.FREELANCER,
+              "email_verified_at": now, "session_token": f"demo{rng.getrandbits(96):024x}", "created_at": now}
+             for i in range(n)]
+    ids = list(db.session.scalars(insert(User).returning(User.id, sort_by_parameter_order=True), users))
+    languages, language_weights = list(LANGUAGE_WEIGHTS), list(LANGUAGE_WEIGHTS.values())
+    profiles, skill_rows, language_rows, channel_rows = [], [], [], []
+    for uid in ids:
+        profiles.append({"user_id": uid, "headline": rng.choice(HEADLINES),
+                         "bio": "I treat every customer like a neighbour: listen first, then fix.",
+                         "hourly_rate": rng.randrange(1200, 6500, 50), "currency": "USD",
+                         "timezone": rng.choice(TIMEZONES), "hours_per_week": rng.choice([10, 20, 30, 40]),
+                         "preferred_hours": "", "payout_status": "not_connected", "updated_at": now})
+        for skill in rng.sample(skills, rng.randint(3, 7)):
+            skill_rows.append({"freelancer_id": uid, "skill_id": skill.id, "level": rng.randint(1, 5)})
+        native = rng.choices(languages, language_weights)[0]
+        language_rows.append({"freelancer_id": uid, "language": native, "proficiency": "native"})
+        if rng.random() < 0.7:
+            other = rng.choices(languages, language_weights)[0]
+            if other != native:
+                language_rows.append({"freelancer_id": uid, "language": other,
+                                      "proficiency": rng.choice(["B1", "B2", "C1", "C2"])})
+        for channel in rng.sample(list(CHANNELS), rng.randint(1, 3)):
+            channel_rows.append({"freelancer_id": uid, "channel": channel})
+    db.session.execute(insert(FreelancerProfile), profiles)
+    db.session.execute(insert(FreelancerSkill), skill_rows)
+    db.session.execute(insert(FreelancerLanguage), language_rows)
+    db.session.execute(insert(FreelancerChannel), channel_rows)
+
+
+def _bulk_businesses(rng: random.Random, password_hash: str, start: int, n: int) -> None:
+    if n <= 0:
+        return
+    now = utcnow()
+    users = [{"email": f"company{start + i + 1}@example.org", "password_hash": password_hash,
+              "full_name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}", "role": Role.BUSINESS,
+              "email_verified_at": now, "session_token": f"demo{rng.getrandbits(96):024x}", "created_at": now}
+             for i in range(n)]
+    ids = list(db.session.scalars(insert(User).returning(User.id, sort_by_parameter_order=True), users))
+    db.session.execute(insert(BusinessProfile), [
+        {"user_id": uid, "company_name": f"{rng.choice(COMPANIES)} {rng.choice(['Support', 'Labs', 'Inc', 'Group'])}",
+         "website": "", "industry": rng.choice(INDUSTRIES), "size": rng.choice(COMPANY_SIZES),
+         "timezone": rng.choice(TIMEZONES), "payment_method_status": "none", "updated_at": now} for uid in ids])
+
+
+@click.command("seed-demo")
+@click.option("--freelancers", default=40, show_default=True, type=click.IntRange(0, 1_000_000))
+@click.option("--businesses", default=10, show_default=True, type=click.IntRange(0, 1_000_000))
+@click.option("--tasks", default=0, show_default=True, type=click.IntRange(0, 1_000_000),
+              help="Demo tasks (added once the task feature exists).")
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has accounts.")
+def seed_demo_command(freelancers: int, businesses: int, tasks: int, seed: int, if_empty: bool) -> None:
+    """Create deterministic demo data and print the demo logins."""
+    if if_empty and db.session.scalar(select(func.count()).select_from(User)):
+        click.echo("Database already has accounts; demo data left as it is.")
+    else:
+        started = time.perf_counter()
+        result = seed_demo(freelancers, businesses, seed, echo=click.echo)
+        db.session.commit()
+        click.echo(f"Seeded {result['freelancers']:,} specialists and {result['businesses']:,} businesses "
+                   f"in {time.perf_counter() - started:.1f} s.")
+    click.echo("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+    for role, email in DEMO_LOGINS.items():
+        click.echo(f"  {role:<10} {email}")

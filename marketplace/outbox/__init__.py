@@ -1,0 +1,1 @@
+"""Mail: every message goes through the outbox table, then to SMTP when configured."""

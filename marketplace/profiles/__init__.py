@@ -1,0 +1,1 @@
+"""Profiles: freelancer and business profiles, the skill taxonomy."""

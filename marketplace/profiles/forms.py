@@ -1,0 +1,75 @@
+"""Profile forms. The skill grid is built from the taxonomy at request time."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (DecimalField, FieldList, Form, FormField, IntegerField, SelectField, SelectMultipleField,
+                     StringField, SubmitField, TextAreaField, URLField)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from marketplace.core.reference import CHANNELS, COMPANY_SIZES, INDUSTRIES, LANGUAGES, PROFICIENCIES, SKILL_LEVELS
+from marketplace.core.time import TIMEZONES
+from marketplace.profiles.models import Skill
+
+LANGUAGE_ROWS = 4
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class LanguageRowForm(Form):
+    language = SelectField("Language", choices=[("", "—")] + list(LANGUAGES.items()), validate_choice=True)
+    proficiency = SelectField("Level", choices=[("", "—")] + list(PROFICIENCIES.items()), validate_choice=True)
+
+    def validate_proficiency(self, field):
+        if self.language.data and not field.data:
+            from wtforms.validators import ValidationError
+            raise ValidationError("Choose your level for this language.")
+
+
+class FreelancerProfileForm(FlaskForm):
+    headline = StringField("Headline", validators=[DataRequired("Add a one-line headline."), Length(max=120)],
+                           description="For example: Patient Tier-2 troubleshooter, native Spanish, 6 years in SaaS.")
+    bio = TextAreaField("About you", validators=[Length(max=4000)],
+                        description="How you work with upset or confused customers, tools you know, results.")
+    hourly_rate = DecimalField("Hourly rate (USD)", places=2,
+                               validators=[InputRequired("Set your hourly rate."),
+                                           NumberRange(min=5, max=1000, message="Between 5.00 and 1,000.00.")])
+    timezone = SelectField("Time zone", choices=[(z, z) for z in TIMEZONES], default="UTC")
+    hours_per_week = IntegerField("Hours per week available", default=20,
+                                  validators=[InputRequired("How many hours a week can you work?"),
+                                              NumberRange(min=0, max=80, message="Between 0 and 80.")])
+    preferred_hours = StringField("Preferred hours", validators=[Length(max=120)],
+                                  description="For example: weekdays 09:00–17:00, weekends on request.")
+    channels = MultiCheckboxField("Channels", choices=list(CHANNELS.items()))
+    languages = FieldList(FormField(LanguageRowForm), min_entries=LANGUAGE_ROWS, max_entries=LANGUAGE_ROWS)
+    submit = SubmitField("Save profile")
+
+    def validate_languages(self, field):
+        codes = [row.language.data for row in field if row.language.data]
+        if len(codes) != len(set(codes)):
+            from wtforms.validators import ValidationError
+            raise ValidationError("Each language once, please.")
+
+
+def skill_field_name(skill: Skill) -> str:
+    return f"skill_{skill.id}"
+
+
+def freelancer_form_class(skills: list[Skill]) -> type[FreelancerProfileForm]:
+    """A profile form with one level selector per skill of the taxonomy."""
+    attrs = {skill_field_name(s): SelectField(s.name, choices=[("0", "—")] + [(str(k), v) for k, v in SKILL_LEVELS.items()],
+                                              default="0")
+             for s in skills}
+    return type("FreelancerProfileFormWithSkills", (FreelancerProfileForm,), attrs)
+
+
+class BusinessProfileForm(FlaskForm):
+    company_name = StringField("Company name", validators=[DataRequired("Enter your company's name."), Length(max=120)])
+    website = URLField("Website", validators=[Optional(), Length(max=200)])
+    industry = SelectField("Industry", choices=[("", "—")] + [(i, i) for i in INDUSTRIES])
+    size = SelectField("Company size", choices=[("", "—")] + [(s, s + " people") for s in COMPANY_SIZES])
+    timezone = SelectField("Time zone", choices=[(z, z) for z in TIMEZONES], default="UTC")
+    submit = SubmitField("Save company profile")

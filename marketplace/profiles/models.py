@@ -1,0 +1,114 @@
+"""Profile models and the skill taxonomy."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.accounts.models import User
+from marketplace.core.time import utcnow
+from marketplace.extensions import db
+
+
+class Skill(db.Model):
+    __tablename__ = "skills"
+    __table_args__ = (CheckConstraint("kind IN ('technical', 'soft', 'tool', 'domain')", name="kind_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+
+    def __repr__(self) -> str:
+        return f"<Skill {self.slug}>"
+
+
+class FreelancerProfile(db.Model):
+    __tablename__ = "freelancer_profiles"
+    __table_args__ = (
+        CheckConstraint("hourly_rate IS NULL OR hourly_rate > 0", name="rate_positive"),
+        CheckConstraint("hours_per_week BETWEEN 0 AND 80", name="hours_range"),
+    )
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    headline: Mapped[str] = mapped_column(String(120), default="")
+    bio: Mapped[str] = mapped_column(Text, default="")
+    hourly_rate: Mapped[int | None] = mapped_column(Integer, index=True)  # minor units
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    hours_per_week: Mapped[int] = mapped_column(Integer, default=0)
+    preferred_hours: Mapped[str] = mapped_column(String(120), default="")
+    payout_status: Mapped[str] = mapped_column(String(20), default="not_connected")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    skills: Mapped[list[FreelancerSkill]] = relationship(back_populates="profile", cascade="all, delete-orphan",
+                                                         order_by="FreelancerSkill.level.desc()")
+    languages: Mapped[list[FreelancerLanguage]] = relationship(back_populates="profile",
+                                                               cascade="all, delete-orphan")
+    channels: Mapped[list[FreelancerChannel]] = relationship(back_populates="profile",
+                                                             cascade="all, delete-orphan")
+
+    @property
+    def channel_codes(self) -> list[str]:
+        return sorted(c.channel for c in self.channels)
+
+    @property
+    def is_complete(self) -> bool:
+        return bool(self.headline and self.hourly_rate and self.skills and self.languages and self.channels)
+
+
+class FreelancerSkill(db.Model):
+    __tablename__ = "freelancer_skills"
+    __table_args__ = (CheckConstraint("level BETWEEN 1 AND 5", name="level_range"),)
+
+    freelancer_id: Mapped[int] = mapped_column(ForeignKey("freelancer_profiles.user_id", ondelete="CASCADE"),
+                                               primary_key=True)
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id"), primary_key=True, index=True)
+    level: Mapped[int] = mapped_column(Integer)
+
+    profile: Mapped[FreelancerProfile] = relationship(back_populates="skills")
+    skill: Mapped[Skill] = relationship(lazy="joined", innerjoin=True)
+
+
+class FreelancerLanguage(db.Model):
+    __tablename__ = "freelancer_languages"
+    __table_args__ = (
+        CheckConstraint("proficiency IN ('A1', 'A2', 'B1', 'B2', 'C1', 'C2', 'native')", name="proficiency_known"),
+    )
+
+    freelancer_id: Mapped[int] = mapped_column(ForeignKey("freelancer_profiles.user_id", ondelete="CASCADE"),
+                                               primary_key=True)
+    language: Mapped[str] = mapped_column(String(8), primary_key=True, index=True)  # ISO 639-1
+    proficiency: Mapped[str] = mapped_column(String(8))
+
+    profile: Mapped[FreelancerProfile] = relationship(back_populates="languages")
+
+
+class FreelancerChannel(db.Model):
+    __tablename__ = "freelancer_channels"
+    __table_args__ = (
+        CheckConstraint("channel IN ('chat', 'email', 'phone', 'video', 'social')", name="channel_known"),
+    )
+
+    freelancer_id: Mapped[int] = mapped_column(ForeignKey("freelancer_profiles.user_id", ondelete="CASCADE"),
+                                               primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True, index=True)
+
+    profile: Mapped[FreelancerProfile] = relationship(back_populates="channels")
+
+
+class BusinessProfile(db.Model):
+    __tablename__ = "business_profiles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    company_name: Mapped[str] = mapped_column(String(120), default="")
+    website: Mapped[str] = mapped_column(String(200), default="")
+    industry: Mapped[str] = mapped_column(String(60), default="")
+    size: Mapped[str] = mapped_column(String(20), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    payment_method_status: Mapped[str] = mapped_column(String(20), default="none")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)

@@ -1,0 +1,1 @@
+"""Site-wide pages: landing, dashboard, health check."""

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from marketplace.extensions import csrf, db, limiter
+
+bp = Blueprint("web", __name__)
+
+
+@bp.get("/")
+def index():
+    return render_template("web/index.html")
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard():
+    if current_user.is_operator:
+        return redirect(url_for("outbox.index"))
+    profile = None
+    if current_user.is_freelancer:
+        from marketplace.profiles.services import get_own_freelancer_profile
+        profile = get_own_freelancer_profile(current_user)
+    elif current_user.is_business:
+        from marketplace.profiles.services import get_own_business_profile
+        profile = get_own_business_profile(current_user)
+    from marketplace.accounts.forms import ResendVerificationForm
+    return render_template("web/dashboard.html", profile=profile, resend_form=ResendVerificationForm())
+
+
+@bp.get("/healthz")
+@limiter.exempt
+@csrf.exempt
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return jsonify(status="error", database="error"), 503
+    return jsonify(status="ok", database="ok")
