@@ -116,8 +116,9 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = _database_url("sqlite://", "TEST_DATABASE_URL")
     # Forms are tested without tokens; tests/test_csrf.py switches CSRF back on.
     WTF_CSRF_ENABLED = False
-    RATELIMIT_ENABLED = False
+    # Limits stay on (tests/accounts/test_login.py checks them) but generous by default.
     RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_AUTH = "10000 per minute"
     MAIL_SERVER = None
     OUTBOX_PUBLIC = False
     TRUSTED_HOSTS = None

@@ -50,14 +50,18 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from marketplace.extensions import bootstrap, csrf, db, limiter, login_manager, migrate, talisman
+    from flask_talisman import Talisman
+
+    from marketplace.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db)
     csrf.init_app(app)
     bootstrap.init_app(app)
     limiter.init_app(app)
-    talisman.init_app(
+    # One Talisman per app: it keeps its options on the instance, so a shared
+    # instance would let the last app configured decide for every other one.
+    app.extensions["talisman"] = Talisman(
         app,
         force_https=app.config["FORCE_HTTPS"],
         session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],

@@ -7,7 +7,6 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -31,7 +30,6 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 bootstrap = Bootstrap5()
-talisman = Talisman()
 # request.remote_addr only: X-Forwarded-For is honoured solely through ProxyFix,
 # which create_app() installs only when PROXY_FIX_X_FOR is configured.
 limiter = Limiter(key_func=get_remote_address)

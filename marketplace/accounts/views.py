@@ -174,7 +174,7 @@ def change_password():
             attach_error(form, error, "new_password")
         else:
             # This browser continues with the new session token; every other session ends.
-            _start_session(current_user)
+            _start_session(current_user._get_current_object())
             flash("Your password was changed. Other devices have been signed out.", "success")
             return redirect(url_for("accounts.settings"))
     return render_template("accounts/settings.html", email_form=ChangeEmailForm(prefix="email"),
@@ -193,7 +193,7 @@ def change_email():
             db.session.rollback()
             attach_error(form, error, "email")
         else:
-            _start_session(current_user)
+            _start_session(current_user._get_current_object())
             flash(f"Your email is now {current_user.email}. Check that inbox for a confirmation link.", "success")
             return redirect(url_for("accounts.settings"))
     return render_template("accounts/settings.html", email_form=form,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, flash, jsonify, redirect, render_template, request
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -82,6 +83,9 @@ def error_response(status: int, message: str, *, field: str | None = None):
         if field:
             body["field"] = field
         return jsonify(body), status
+    if request_ctx.url_adapter is None:
+        # The request was refused before routing (e.g. an untrusted Host): no URLs can be built.
+        return f"<!doctype html><title>{status}</title><h1>{ERROR_TITLES.get(status, 'Error')}</h1>", status
     return render_template("errors/error.html", status=status,
                            title=ERROR_TITLES.get(status, "Error"), message=message), status
 

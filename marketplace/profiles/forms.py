@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (DecimalField, FieldList, Form, FormField, IntegerField, SelectField, SelectMultipleField,
                      StringField, SubmitField, TextAreaField, URLField)
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.core.reference import CHANNELS, COMPANY_SIZES, INDUSTRIES, LANGUAGES, PROFICIENCIES, SKILL_LEVELS
@@ -20,13 +20,9 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class LanguageRowForm(Form):
-    language = SelectField("Language", choices=[("", "—")] + list(LANGUAGES.items()), validate_choice=True)
-    proficiency = SelectField("Level", choices=[("", "—")] + list(PROFICIENCIES.items()), validate_choice=True)
-
-    def validate_proficiency(self, field):
-        if self.language.data and not field.data:
-            from wtforms.validators import ValidationError
-            raise ValidationError("Choose your level for this language.")
+    # Optional(): an untouched (or omitted) row is simply empty, not an invalid choice.
+    language = SelectField("Language", choices=[("", "—")] + list(LANGUAGES.items()), validators=[Optional()])
+    proficiency = SelectField("Level", choices=[("", "—")] + list(PROFICIENCIES.items()), validators=[Optional()])
 
 
 class FreelancerProfileForm(FlaskForm):
@@ -50,8 +46,11 @@ class FreelancerProfileForm(FlaskForm):
     def validate_languages(self, field):
         codes = [row.language.data for row in field if row.language.data]
         if len(codes) != len(set(codes)):
-            from wtforms.validators import ValidationError
             raise ValidationError("Each language once, please.")
+        for row in field:
+            if row.language.data and not row.proficiency.data:
+                row.proficiency.errors = list(row.proficiency.errors) + ["Choose your level for this language."]
+                raise ValidationError("Choose a level for every language you add.")
 
 
 def skill_field_name(skill: Skill) -> str:

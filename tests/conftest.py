@@ -1,0 +1,145 @@
+"""Test harness: one app and schema per session, one rolled-back transaction per test.
+
+The database is SQLite in memory unless TEST_DATABASE_URL names another one
+(CI sets it to PostgreSQL). The schema is built by running the Alembic
+migrations, so every run also proves the migrations reach head.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from flask_sqlalchemy.session import _app_ctx_id
+from sqlalchemy import text
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from config import TestingConfig
+from marketplace import create_app
+from marketplace.extensions import db
+
+from tests import factories
+
+
+class TransactionalClient(FlaskClient):
+    """Runs each request in its own app context, as a real server would.
+
+    Flask 3.1 would otherwise run the request inside the test's app context,
+    sharing `g` (Flask-Login's cached user) and the session with the test.
+    The test's pending work is committed first: that only releases its
+    savepoint into the outer transaction, which is still rolled back after
+    the test, and lets the request see it.
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.commit()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def app():
+    app = create_app(TestingConfig)
+    app.test_client_class = TransactionalClient
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            # Start from an empty schema whatever an earlier run left behind.
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        upgrade()
+        from marketplace.profiles.taxonomy import ensure_skill_taxonomy
+        ensure_skill_taxonomy()
+        db.session.commit()
+        db.session.remove()
+    yield app
+
+
+@pytest.fixture(autouse=True)
+def _transaction(request, app):
+    """Bind the session to a connection whose outer transaction is rolled back after the test."""
+    if request.node.get_closest_marker("e2e") or request.node.get_closest_marker("no_db_transaction"):
+        yield
+        return
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        # A plain Session: Flask-SQLAlchemy's own get_bind() would ignore the connection.
+        db.session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+                                    scopefunc=_app_ctx_id)
+        try:
+            yield
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture()
+def csrf_app(app):
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield app
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+@pytest.fixture()
+def limited_app(app):
+    """The production rate limits, with fresh in-memory counters."""
+    from config import Config
+    from marketplace.extensions import limiter
+    relaxed = app.config["RATELIMIT_AUTH"]
+    app.config["RATELIMIT_AUTH"] = Config.RATELIMIT_AUTH
+    limiter.reset()
+    yield app
+    limiter.reset()
+    app.config["RATELIMIT_AUTH"] = relaxed
+
+
+@pytest.fixture()
+def freelancer():
+    return factories.create_freelancer()
+
+
+@pytest.fixture()
+def business():
+    return factories.create_business()
+
+
+@pytest.fixture()
+def operator():
+    return factories.create_operator()
+
+
+def login(client, user, password: str = factories.PASSWORD, remember: bool = False):
+    return client.post("/login", data={"email": user.email, "password": password,
+                                       "remember": "y" if remember else ""})
+
+
+@pytest.fixture()
+def login_as(client):
+    def _login(user, **kw):
+        response = login(client, user, **kw)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return client
+    return _login
+
+
+def outbox_link(to: str, path_prefix: str) -> str:
+    """The most recent link starting with `path_prefix` mailed to `to`."""
+    from sqlalchemy import select
+    from marketplace.outbox.models import OutboxMessage
+    bodies = db.session.scalars(select(OutboxMessage.body).where(OutboxMessage.to_address == to)
+                                .order_by(OutboxMessage.id.desc())).all()
+    for body in bodies:
+        match = re.search(r"https?://[^/\s]+(" + re.escape(path_prefix) + r"\S+)", body)
+        if match:
+            return match.group(1)
+    raise AssertionError(f"no {path_prefix} link mailed to {to}")

@@ -1,0 +1,45 @@
+from sqlalchemy import func, select
+
+from marketplace.accounts.models import Role, User
+from marketplace.accounts.passwords import verify_password
+from marketplace.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
+from marketplace.extensions import db
+from marketplace.profiles.models import FreelancerLanguage, FreelancerProfile, FreelancerSkill
+
+
+def _generated_names():
+    return list(db.session.scalars(select(User.full_name).where(User.email.like("specialist%@example.net"))
+                                   .order_by(User.email)))
+
+
+def test_seed_demo_creates_logins_and_realistic_profiles():
+    seed_demo(freelancers=25, businesses=5, seed=3)
+    for role, email in DEMO_LOGINS.items():
+        user = db.session.scalar(select(User).where(User.email == email))
+        assert user.role == Role(role) and verify_password(user.password_hash, DEMO_PASSWORD)
+    generated = db.session.scalar(select(func.count()).select_from(FreelancerProfile)
+                                  .join(User).where(User.email.like("specialist%@example.net")))
+    assert generated == 25
+    assert db.session.scalar(select(func.count()).select_from(FreelancerLanguage)
+                             .where(FreelancerLanguage.proficiency == "native")) >= 25
+    assert db.session.scalar(select(func.min(FreelancerSkill.level))) >= 1
+
+
+def test_seed_demo_is_deterministic_and_adds_without_clashing():
+    with db.session.begin_nested() as first:
+        seed_demo(freelancers=10, businesses=0, seed=42)
+        names_first = _generated_names()
+        first.rollback()
+    seed_demo(freelancers=10, businesses=0, seed=42)
+    assert _generated_names() == names_first
+    seed_demo(freelancers=5, businesses=2, seed=42)  # a second run adds more, no unique clash
+    assert len(_generated_names()) == 15
+
+
+def test_seed_demo_command_if_empty(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["seed-demo", "--freelancers", "3", "--businesses", "1"])
+    assert result.exit_code == 0, result.output
+    assert "freelancer@example.com" in result.output
+    again = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert "left as it is" in again.output
