@@ -37,7 +37,7 @@ class FreelancerProfile(db.Model):
     hourly_rate: Mapped[int | None] = mapped_column(Integer, index=True)  # minor units
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    hours_per_week: Mapped[int] = mapped_column(Integer, default=0)
+    hours_per_week: Mapped[int] = mapped_column(Integer, default=20)
     preferred_hours: Mapped[str] = mapped_column(String(120), default="")
     payout_status: Mapped[str] = mapped_column(String(20), default="not_connected")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

@@ -1,0 +1,148 @@
+"""Browser tests: the real app served by `flask run`, driven by headless Chromium.
+
+The server runs in a subprocess on a fresh SQLite file, migrated and seeded
+through the same CLI commands a developer uses, with the outbox public so a
+test can read the emails the app sends. Playwright drives the system
+Chromium at /usr/bin/chromium; we never run `playwright install`.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+STARTUP_TIMEOUT = 30  # seconds for /healthz to answer 200
+DEFAULT_TIMEOUT_MS = 10_000  # per Playwright action or expectation
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _server_env(tmp: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith("FLASK_") and key != "TEST_DATABASE_URL"}
+    env.update(APP_ENV="development", DATABASE_URL=f"sqlite:///{tmp / 'e2e.sqlite3'}",
+               OUTBOX_PUBLIC="1", RATELIMIT_ENABLED="0", SECRET_KEY="e2e-secret",
+               PYTHONUNBUFFERED="1")
+    return env
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return False
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    # The server runs in its own process group, so a reloader child would go too.
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """Base URL of the app served by `flask run` on a free port, stopped after the session."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    env = _server_env(tmp)
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    for command in (["db", "upgrade"], ["seed-skills"]):
+        result = subprocess.run(flask + command, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL,
+                                capture_output=True, text=True, timeout=120)
+        if result.returncode != 0:
+            pytest.fail(f"`flask {' '.join(command)}` failed ({result.returncode}):\n"
+                        f"{result.stdout}\n{result.stderr}", pytrace=False)
+
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log_path = tmp / "server.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(flask + ["run", "--host", "127.0.0.1", "--port", str(port), "--no-reload"],
+                                   cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while not _healthy(f"{base_url}/healthz"):
+            if process.poll() is not None:
+                pytest.fail(f"the server exited with {process.returncode}:\n{log_path.read_text()}", pytrace=False)
+            if time.monotonic() > deadline:
+                pytest.fail(f"/healthz did not answer 200 within {STARTUP_TIMEOUT} s:\n{log_path.read_text()}",
+                            pytrace=False)
+            time.sleep(0.2)
+        yield base_url
+    finally:
+        _stop(process)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _require_chromium():
+    # Autouse so it runs before the server starts: no point serving pages nobody can open.
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} not found: install it with `apt-get install -y chromium` "
+                    "(browser tests never download a browser)")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (make install-dev)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    # Lets the page fixture see whether the test failed, for the screenshot.
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"_e2e_report_{report.when}", report)
+
+
+@pytest.fixture()
+def page(browser, request):
+    """A fresh browser context (own cookies) per test; a screenshot lands in test-artifacts/ on failure."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        report = getattr(request.node, "_e2e_report_call", None)
+        if report is not None and report.failed:
+            ARTIFACTS.mkdir(exist_ok=True)
+            name = "".join(c if c.isalnum() or c in "-_." else "_" for c in request.node.nodeid)
+            try:
+                page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+                (ARTIFACTS / f"{name}.html").write_text(page.content())
+            except Exception as error:  # a failed screenshot must not hide the real failure
+                print(f"could not save a screenshot: {error}", file=sys.stderr)
+        context.close()
