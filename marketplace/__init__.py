@@ -40,6 +40,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     register_extensions(app)
+    import_models()
     register_blueprints(app)
     register_template_helpers(app)
     register_commands(app)
@@ -95,13 +96,31 @@ def _sqlite_begin(conn):
         conn.exec_driver_sql("BEGIN")
 
 
+def import_models() -> None:
+    """Every feature's models, so Alembic and relationships see the whole schema."""
+    from marketplace.accounts import models as _accounts  # noqa: F401
+    from marketplace.bidding import models as _bidding  # noqa: F401
+    from marketplace.engagements import models as _engagements  # noqa: F401
+    from marketplace.messaging import models as _messaging  # noqa: F401
+    from marketplace.notifications import models as _notifications  # noqa: F401
+    from marketplace.outbox import models as _outbox  # noqa: F401
+    from marketplace.profiles import models as _profiles  # noqa: F401
+    from marketplace.tasks import models as _tasks  # noqa: F401
+
+
 def register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
+    from marketplace.bidding.views import bp as bidding_bp
+    from marketplace.engagements.views import bp as engagements_bp
+    from marketplace.messaging.views import bp as messaging_bp
+    from marketplace.notifications.views import bp as notifications_bp
     from marketplace.outbox.views import bp as outbox_bp
     from marketplace.profiles.views import bp as profiles_bp
+    from marketplace.tasks.views import bp as tasks_bp
     from marketplace.web.views import bp as web_bp
 
-    for bp in (web_bp, accounts_bp, profiles_bp, outbox_bp):
+    for bp in (web_bp, accounts_bp, profiles_bp, outbox_bp, tasks_bp, bidding_bp, engagements_bp,
+               messaging_bp, notifications_bp):
         app.register_blueprint(bp)
 
 
@@ -114,15 +133,25 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def inject_globals():
-        return {"site_name": app.config["SITE_NAME"], "ref": reference}
+        return {"site_name": app.config["SITE_NAME"], "ref": reference, "nav_counts": _nav_counts}
+
+
+def _nav_counts() -> dict[str, int]:
+    """Unread badges for the navigation; called by base.html only for logged-in users."""
+    from flask_login import current_user
+
+    from marketplace.messaging.services import unread_thread_count
+    from marketplace.notifications.services import unread_count
+    return {"notifications": unread_count(current_user), "messages": unread_thread_count(current_user)}
 
 
 def register_commands(app: Flask) -> None:
     from marketplace.accounts.cli import create_operator_command
     from marketplace.demo import seed_demo_command
+    from marketplace.jobs import jobs_cli
     from marketplace.profiles.cli import seed_skills_command
 
-    for command in (create_operator_command, seed_skills_command, seed_demo_command):
+    for command in (create_operator_command, seed_skills_command, seed_demo_command, jobs_cli):
         app.cli.add_command(command)
 
 

@@ -39,3 +39,38 @@ def create_business(**kw) -> User:
 
 def create_operator(**kw) -> User:
     return create_user(Role.OPERATOR, **kw)
+
+
+def create_task(business: User | None = None, *, status: str = "open", skills: dict[str, int] | None = None,
+                nice_skills: dict[str, int] | None = None, languages: list[str] | None = None, **fields):
+    """A task row (published and approved by default). skills: slug -> minimum level."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from marketplace.profiles.models import Skill
+    from marketplace.tasks.models import Task, TaskLanguage, TaskSkill, TaskStatus
+
+    business = business or create_business()
+    today = utcnow().date()
+    values = dict(title="Bilingual chat support for a launch weekend",
+                  description="Answer customers kindly in English and Spanish during our launch.",
+                  channel="chat", timezone="Europe/Madrid", work_hours_start=9, work_hours_end=17,
+                  start_date=today + timedelta(days=7), end_date=today + timedelta(days=9),
+                  pricing="fixed", budget=50_000, currency="USD", seats=1, hiring_mode="open")
+    values.update(fields)
+    task = Task(business_id=business.id, status=TaskStatus(status), **values)
+    if task.status != TaskStatus.DRAFT:
+        task.published_at = utcnow()
+    db.session.add(task)
+    db.session.flush()
+    by_slug = {s.slug: s.id for s in db.session.scalars(select(Skill))}
+    for slug, level in (skills if skills is not None else {"zendesk": 3}).items():
+        db.session.add(TaskSkill(task_id=task.id, skill_id=by_slug[slug], min_level=level, required=True))
+    for slug, level in (nice_skills or {}).items():
+        db.session.add(TaskSkill(task_id=task.id, skill_id=by_slug[slug], min_level=level, required=False))
+    for code in languages if languages is not None else ["en"]:
+        db.session.add(TaskLanguage(task_id=task.id, language=code))
+    db.session.flush()
+    db.session.expire(task, ["skills", "languages"])
+    return task

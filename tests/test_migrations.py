@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 
 from config import TestingConfig
 from marketplace import create_app
-from marketplace.extensions import db
+from marketplace.extensions import db, include_object
 
 
 @pytest.fixture()
@@ -40,7 +40,8 @@ def test_upgrade_downgrade_upgrade_and_no_drift(fresh_database_url):
         tables = set(inspect(db.engine).get_table_names())
         assert {"users", "freelancer_profiles", "skills", "outbox_messages"} <= tables
         with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+            diff = compare_metadata(MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_object": include_object}), db.metadata)
         assert diff == [], f"models and migrations differ: {diff}"
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}

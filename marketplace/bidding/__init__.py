@@ -1,0 +1,1 @@
+"""Bids (proposals) and invitations."""

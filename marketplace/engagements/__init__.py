@@ -1,0 +1,1 @@
+"""Engagements (contracts) between a business and a specialist, and hiring."""

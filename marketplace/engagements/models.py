@@ -1,0 +1,73 @@
+"""Engagement models."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.accounts.models import User
+from marketplace.core.time import utcnow
+from marketplace.extensions import db
+from marketplace.tasks.models import Task, _enum
+
+
+class EngagementStatus(str, enum.Enum):
+    AWAITING_FUNDING = "awaiting_funding"
+    ACTIVE = "active"
+    DELIVERED = "delivered"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    DISPUTED = "disputed"
+    RESOLVED = "resolved"
+
+
+LIVE_ENGAGEMENT_STATUSES = ("awaiting_funding", "active", "delivered", "disputed")
+
+
+class Engagement(db.Model):
+    __tablename__ = "engagements"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("fee_amount >= 0 AND payout_amount >= 0 AND fee_amount + payout_amount = amount",
+                        name="fee_split_exact"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    bid_id: Mapped[int] = mapped_column(ForeignKey("bids.id"), unique=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    freelancer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    amount: Mapped[int] = mapped_column(Integer)          # agreed total, minor units
+    currency: Mapped[str] = mapped_column(String(3))
+    fee_bps: Mapped[int] = mapped_column(Integer)
+    fee_amount: Mapped[int] = mapped_column(Integer)
+    payout_amount: Mapped[int] = mapped_column(Integer)
+    status: Mapped[EngagementStatus] = mapped_column(_enum(EngagementStatus),
+                                                     default=EngagementStatus.AWAITING_FUNDING, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    task: Mapped[Task] = relationship()
+    business: Mapped[User] = relationship(foreign_keys=[business_id])
+    freelancer: Mapped[User] = relationship(foreign_keys=[freelancer_id])
+    events: Mapped[list[EngagementEvent]] = relationship(back_populates="engagement",
+                                                         order_by="EngagementEvent.id",
+                                                         cascade="all, delete-orphan")
+
+
+class EngagementEvent(db.Model):
+    """One transition of an engagement: the timeline shown to both sides."""
+
+    __tablename__ = "engagement_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    engagement: Mapped[Engagement] = relationship(back_populates="events")

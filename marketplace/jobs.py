@@ -1,0 +1,32 @@
+"""Scheduled jobs: `flask --app wsgi jobs run-due`, safe to run from cron every minute.
+
+Each job is idempotent: it selects only the rows that are due and marks them
+done in the same transaction, so overlapping runs do no harm.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import click
+from flask.cli import AppGroup
+
+from marketplace.extensions import db
+
+jobs_cli = AppGroup("jobs", help="Scheduled jobs.")
+
+
+def _due_jobs() -> list[tuple[str, Callable[[], int]]]:
+    """(name, function returning how many items it handled), in the order they run."""
+    from marketplace.notifications.services import send_message_digests
+    return [
+        ("message digests", send_message_digests),
+    ]
+
+
+@jobs_cli.command("run-due")
+def run_due_command() -> None:
+    """Run every job that has work due."""
+    for name, job in _due_jobs():
+        handled = job()
+        db.session.commit()
+        click.echo(f"{name}: {handled}")

@@ -1,0 +1,1 @@
+"""Message threads between a business and a specialist."""

@@ -1,0 +1,1 @@
+"""Tasks: what a business needs done, its lifecycle and discovery."""
