@@ -89,9 +89,20 @@ class Config:
     # Lets anyone read /outbox (development only); operators can always read it.
     OUTBOX_PUBLIC = _env_bool("OUTBOX_PUBLIC", False)
 
-    # Money
+    # Money (all amounts in minor units)
     DEFAULT_CURRENCY = _env("DEFAULT_CURRENCY", "USD")
     PLATFORM_FEE_BPS = _env_int("PLATFORM_FEE_BPS", 1000)
+    PLATFORM_MIN_BUDGET = _env_int("PLATFORM_MIN_BUDGET", 2000)          # smallest task total: 20.00
+    MAX_TASK_BUDGET = _env_int("MAX_TASK_BUDGET", 10_000_000)           # 100,000.00
+    MAX_HOURLY_RATE = _env_int("MAX_HOURLY_RATE", 100_000)              # 1,000.00 per hour
+    MAX_BID_AMOUNT = _env_int("MAX_BID_AMOUNT", 10_000_000)             # 100,000.00
+    MAX_ESTIMATED_HOURS = _env_int("MAX_ESTIMATED_HOURS", 2000)
+
+    # Marketplace
+    MAX_TASK_SEATS = _env_int("MAX_TASK_SEATS", 20)
+    TASKS_PER_PAGE = _env_int("TASKS_PER_PAGE", 20)
+    # Absolute base of links in emails sent outside a request (jobs, digests).
+    PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
     # Stripe (the sandbox gateway is used while STRIPE_SECRET_KEY is unset)
     STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")

@@ -1,5 +1,194 @@
+"""Proposal and invitation pages and actions."""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from marketplace.bidding import services
+from marketplace.bidding.forms import ActionForm, BidForm, DeclineForm, InviteForm
+from marketplace.core.errors import DomainError, Forbidden
+from marketplace.core.forms import attach_error
+from marketplace.core.money import parse_major, to_major
+from marketplace.engagements.hiring import accept_bid
+from marketplace.extensions import db
+from marketplace.tasks import services as tasks
 
 bp = Blueprint("bidding", __name__)
+
+
+def _terms(form: BidForm) -> dict:
+    return {"amount": parse_major(form.amount.data), "estimated_hours": form.estimated_hours.data,
+            "cover_note": form.cover_note.data or "", "availability_note": form.availability_note.data or ""}
+
+
+@bp.post("/tasks/<int:task_id>/bids")
+@login_required
+def place(task_id: int):
+    task = tasks.get_task_for(current_user, task_id)
+    form = BidForm()
+    if form.validate_on_submit():
+        try:
+            services.place_bid(current_user, task, **_terms(form))
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            flash("Proposal sent. You'll be notified when the business answers.", "success")
+            return redirect(url_for("tasks.show", task_id=task.id))
+    from marketplace.tasks.views import example_quote
+    return render_template("tasks/show.html", task=task, bid_form=form, my_bid=None, is_owner=False,
+                           example_quote=example_quote(task),
+                           bid_refusal=services.bid_refusal(current_user, task),
+                           invitation=services.invitation_for(task.id, current_user.id),
+                           action_form=ActionForm()), 400
+
+
+@bp.get("/bids/quote")
+@login_required
+def quote():
+    """Fee preview for the proposal form (JSON): what the business pays and what you receive."""
+    task = tasks.get_task_for(current_user, request.args.get("task_id", 0, type=int))
+    try:
+        amount = parse_major(request.args.get("amount", ""))
+    except ValueError:
+        return jsonify(error="Bad amount", message="Enter an amount like 120 or 120.50."), 400
+    if amount <= 0:
+        return jsonify(error="Bad amount", message="Enter an amount above zero."), 400
+    q = services.quote(task, amount, request.args.get("estimated_hours", type=int))
+    return jsonify(total=q.total, fee=q.fee, payout=q.payout, fee_bps=q.fee_bps)
+
+
+@bp.route("/bids/<int:bid_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(bid_id: int):
+    bid = services.get_bid_for(current_user, bid_id)
+    if current_user.id != bid.freelancer_id:
+        raise Forbidden("Only the specialist who sent this proposal can change it.")
+    form = BidForm(obj=bid) if request.method == "GET" else BidForm()
+    if request.method == "GET":
+        form.amount.data = to_major(bid.amount)
+    if form.validate_on_submit():
+        try:
+            services.edit_bid(current_user, bid, **_terms(form))
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            flash("Proposal updated.", "success")
+            return redirect(url_for("tasks.show", task_id=bid.task_id))
+    return render_template("bidding/edit.html", form=form, bid=bid,
+                           fee_bps=services.quote(bid.task, 1, 1).fee_bps), 400 if request.method == "POST" else 200
+
+
+def _run(bid, action, form, success: str, **kwargs) -> tuple[bool, object]:
+    """Validate the CSRF form, run the service, commit once; flash the outcome."""
+    if not form.validate_on_submit():
+        flash(" ".join(e for errs in form.errors.values() for e in errs) or "Please try again.", "danger")
+        return False, None
+    try:
+        result = action(current_user, bid, **kwargs)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return False, None
+    flash(success, "success")
+    return True, result
+
+
+def _back_to_task(bid, anchor: str = ""):
+    return redirect(url_for("tasks.show", task_id=bid.task_id) + anchor)
+
+
+@bp.post("/bids/<int:bid_id>/withdraw")
+@login_required
+def withdraw(bid_id: int):
+    bid = services.get_bid_for(current_user, bid_id)
+    ok, _ = _run(bid, services.withdraw_bid, ActionForm(), "Proposal withdrawn.")
+    return redirect(url_for("bidding.mine")) if ok else _back_to_task(bid)
+
+
+@bp.post("/bids/<int:bid_id>/shortlist")
+@login_required
+def shortlist(bid_id: int):
+    bid = services.get_bid_for(current_user, bid_id)
+    _run(bid, services.shortlist_bid, ActionForm(), "Shortlist updated.",
+         shortlisted=request.form.get("on", "1") == "1")
+    return _back_to_task(bid, "#proposals")
+
+
+@bp.post("/bids/<int:bid_id>/decline")
+@login_required
+def decline(bid_id: int):
+    bid = services.get_bid_for(current_user, bid_id)
+    form = DeclineForm()
+    _run(bid, services.decline_bid, form, "Proposal declined. The specialist has been told.",
+         note=form.note.data or "")
+    return _back_to_task(bid, "#proposals")
+
+
+@bp.post("/bids/<int:bid_id>/accept")
+@login_required
+def accept(bid_id: int):
+    bid = services.get_bid_for(current_user, bid_id)
+    ok, engagement = _run(bid, accept_bid, ActionForm(), "Hired! Fund the engagement so the work can start.")
+    if not ok:
+        return _back_to_task(bid, "#proposals")
+    return redirect(url_for("engagements.show", engagement_id=engagement.id))
+
+
+@bp.get("/bids")
+@login_required
+def mine():
+    return render_template("bidding/mine.html", bids=services.bids_of(current_user), action_form=ActionForm())
+
+
+@bp.get("/invitations")
+@login_required
+def invitations():
+    return render_template("bidding/invitations.html", invitations=services.invitations_of(current_user),
+                           action_form=ActionForm())
+
+
+@bp.post("/freelancers/<int:freelancer_id>/invite")
+@login_required
+def invite(freelancer_id: int):
+    if not current_user.is_business:
+        raise Forbidden("Only businesses can invite specialists.")
+    form = InviteForm()
+    form.task_id.choices = [(t.id, t.title) for t in tasks.open_tasks_of(current_user)]
+    if not form.validate_on_submit():
+        flash(" ".join(e for errs in form.errors.values() for e in errs), "danger")
+        return redirect(url_for("profiles.freelancer", user_id=freelancer_id))
+    try:
+        task = tasks.get_own_task(current_user, form.task_id.data)
+        services.invite(current_user, task, freelancer_id, form.message.data or "")
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(url_for("profiles.freelancer", user_id=freelancer_id))
+    flash("Invitation sent.", "success")
+    return redirect(url_for("tasks.show", task_id=task.id))
+
+
+@bp.post("/invitations/<int:invitation_id>/<any(accept, decline):answer>")
+@login_required
+def answer(invitation_id: int, answer: str):
+    invitation = services.get_invitation_for(current_user, invitation_id)
+    form = ActionForm()
+    if form.validate_on_submit():
+        try:
+            services.answer_invitation(current_user, invitation, accept=answer == "accept")
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            if answer == "accept":
+                flash("Invitation accepted. Send your proposal below.", "success")
+                return redirect(url_for("tasks.show", task_id=invitation.task_id) + "#proposal")
+            flash("Invitation declined. The business has been told.", "info")
+    return redirect(url_for("bidding.invitations"))

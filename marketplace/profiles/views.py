@@ -85,8 +85,22 @@ def _edit_business():
     return render_template("profiles/edit_business.html", form=form), status
 
 
+@bp.get("/freelancers")
+def directory():
+    from marketplace.profiles.directory import parse_query, search_freelancers
+    params = parse_query(request.args)
+    page = search_freelancers(params, page=max(request.args.get("page", 1, type=int) or 1, 1))
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("profiles/directory.html", page=page, params=params, skills=services.all_skills(),
+                           args=args)
+
+
 @bp.get("/freelancers/<int:user_id>")
 def freelancer(user_id: int):
     profile = services.get_public_freelancer(user_id)
-    return render_template("profiles/freelancer.html", profile=profile,
+    invite_tasks = None
+    if current_user.is_authenticated and current_user.is_business:
+        from marketplace.tasks.services import open_tasks_of
+        invite_tasks = open_tasks_of(current_user)
+    return render_template("profiles/freelancer.html", profile=profile, invite_tasks=invite_tasks,
                            is_owner=current_user.is_authenticated and current_user.id == user_id)

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DecimalField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+
+class BidForm(FlaskForm):
+    amount = DecimalField("Your price (USD)", places=2,
+                          validators=[InputRequired("Enter your price."),
+                                      NumberRange(min=0.01, message="Enter an amount above zero.")])
+    estimated_hours = IntegerField("Estimated hours", validators=[Optional(), NumberRange(min=1, max=2000)])
+    cover_note = TextAreaField("Cover note", validators=[DataRequired("Tell the business why you're a good fit."),
+                                                         Length(max=5000)],
+                               description="How you'd handle their customers, relevant experience, questions.")
+    availability_note = StringField("Availability", validators=[Length(max=300)],
+                                    description="For example: free from the 12th, mornings CET.")
+    submit = SubmitField("Send proposal")
+
+
+class DeclineForm(FlaskForm):
+    note = TextAreaField("Note to the specialist (optional)", validators=[Length(max=500)])
+    submit = SubmitField("Decline")
+
+
+class ActionForm(FlaskForm):
+    """A button that only carries the CSRF token."""
+    submit = SubmitField("Confirm")
+
+
+class InviteForm(FlaskForm):
+    task_id = SelectField("Task", coerce=int, choices=[],
+                          validators=[InputRequired("Choose one of your open tasks.")])
+    message = TextAreaField("Message", validators=[Length(max=2000)],
+                            description="Say why you think they'd be a good fit.")
+    submit = SubmitField("Send invitation")

@@ -1,0 +1,91 @@
+"""Hiring: accepting a bid creates an engagement, without ever overfilling a task.
+
+Race safety works the same on PostgreSQL and SQLite (where SELECT ... FOR
+UPDATE is ignored), with conditional UPDATEs checked by their rowcount:
+
+1. the task's filled_seats goes up by one only while it is below seats and
+   the task is open (two businesses' tabs or 20 parallel acceptances: the
+   database serialises the row update and re-checks the condition, so
+   exactly `seats` of them win);
+2. the bid moves pending -> accepted only if it is still pending
+   (a double click or a second tab loses here, and its seat is rolled back);
+3. the CHECK constraint filled_seats <= seats and the unique bid_id on
+   engagements back both up.
+
+A loser raises Conflict, and the view's rollback undoes its step 1.
+"""
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import update
+
+from marketplace.accounts.models import AccountStatus, User
+from marketplace.bidding.models import Bid, BidStatus
+from marketplace.bidding.services import bid_total, decline_pending_bids
+from marketplace.core.errors import Conflict, Forbidden
+from marketplace.core.money import format_money, split_fee
+from marketplace.core.time import utcnow
+from marketplace.engagements.models import Engagement, EngagementEvent, EngagementStatus
+from marketplace.extensions import db
+from marketplace.notifications.services import notify
+from marketplace.tasks.models import Task, TaskStatus
+
+ALREADY_FILLED = "All seats on this task are already filled."
+
+
+def accept_bid(actor: User, bid: Bid) -> Engagement:
+    task: Task = bid.task
+    if actor.id != task.business_id:
+        raise Forbidden("Only the business that posted this task can hire for it.")
+    if actor.status != AccountStatus.ACTIVE:
+        raise Forbidden("This account is suspended.")
+    if bid.status != BidStatus.PENDING:
+        raise Conflict("This proposal is no longer pending.")
+    if task.status != TaskStatus.OPEN:
+        raise Conflict(ALREADY_FILLED if task.status == TaskStatus.IN_PROGRESS
+                       else "This task is not open for hiring.")
+
+    # The task row is locked first, then the bid: every hiring path takes locks in
+    # this order, so parallel acceptances queue up instead of deadlocking.
+    seat = db.session.execute(update(Task).where(Task.id == task.id, Task.status == TaskStatus.OPEN,
+                                                 Task.filled_seats < Task.seats)
+                              .values(filled_seats=Task.filled_seats + 1, updated_at=utcnow())
+                              .execution_options(synchronize_session=False))
+    if seat.rowcount != 1:
+        raise Conflict(ALREADY_FILLED)
+    taken = db.session.execute(update(Bid).where(Bid.id == bid.id, Bid.status == BidStatus.PENDING)
+                               .values(status=BidStatus.ACCEPTED, updated_at=utcnow())
+                               .execution_options(synchronize_session=False))
+    if taken.rowcount != 1:
+        raise Conflict("This proposal is no longer pending.")
+    db.session.refresh(task)
+    db.session.refresh(bid)
+
+    amount = bid_total(task, bid.amount, bid.estimated_hours)
+    fee_bps = current_app.config["PLATFORM_FEE_BPS"]
+    fee, payout = split_fee(amount, fee_bps)
+    engagement = Engagement(task_id=task.id, bid_id=bid.id, business_id=task.business_id,
+                            freelancer_id=bid.freelancer_id, amount=amount, currency=task.currency,
+                            fee_bps=fee_bps, fee_amount=fee, payout_amount=payout,
+                            status=EngagementStatus.AWAITING_FUNDING)
+    db.session.add(engagement)
+    db.session.flush()
+    db.session.add(EngagementEvent(engagement_id=engagement.id, actor_id=actor.id, from_status=None,
+                                   to_status=EngagementStatus.AWAITING_FUNDING.value,
+                                   note=f"Proposal accepted at {format_money(amount, task.currency)}"))
+    from marketplace.messaging.services import link_engagement
+    link_engagement(task.id, bid.freelancer_id, engagement.id)
+    notify(bid.freelancer_id, "hired", f"You're hired for “{task.title}”",
+           f"{actor.full_name} accepted your proposal: {format_money(amount, task.currency)}, of which you "
+           f"receive {format_money(payout, task.currency)} after the platform fee. Work starts once the "
+           "business funds the engagement.", f"/engagements/{engagement.id}")
+
+    if task.filled_seats >= task.seats:
+        filled = db.session.execute(update(Task).where(Task.id == task.id, Task.status == TaskStatus.OPEN)
+                                    .values(status=TaskStatus.IN_PROGRESS)
+                                    .execution_options(synchronize_session=False))
+        if filled.rowcount == 1:
+            decline_pending_bids(task, "All seats on this task have been filled.")
+        db.session.refresh(task)
+    db.session.flush()
+    return engagement

@@ -1,0 +1,82 @@
+"""Task form: shape only. The skill rows are filled with the taxonomy at request time."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (DateField, DecimalField, FieldList, Form, FormField, IntegerField, RadioField, SelectField,
+                     StringField, SubmitField, TextAreaField)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from marketplace.core.reference import CHANNELS, LANGUAGES, SKILL_LEVELS
+from marketplace.core.time import TIMEZONES
+from marketplace.profiles.forms import MultiCheckboxField
+
+REQUIRED_ROWS = 5
+NICE_ROWS = 3
+LEVEL_CHOICES = [(str(k), f"at least {v}") for k, v in SKILL_LEVELS.items()]
+
+
+class SkillRowForm(Form):
+    skill = SelectField("Skill", choices=[("", "—")], validators=[Optional()])
+    min_level = SelectField("Minimum level", choices=LEVEL_CHOICES, default="3", validators=[Optional()])
+
+
+class TaskForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired("Give the task a title."), Length(max=120)],
+                        description="For example: Bilingual chat queue for our launch weekend.")
+    description = TextAreaField("What needs doing", validators=[DataRequired("Describe the work."),
+                                                                Length(max=8000)],
+                                description="Who the customers are, what they need, tools, tone, and what good looks like.")
+    channel = SelectField("Channel", choices=list(CHANNELS.items()))
+    languages = MultiCheckboxField("Languages the specialist must speak", choices=list(LANGUAGES.items()))
+    timezone = SelectField("Time zone", choices=[(z, z) for z in TIMEZONES], default="UTC")
+    work_hours_start = SelectField("Coverage from", choices=[(str(h), f"{h:02d}:00") for h in range(0, 24)],
+                                   default="9")
+    work_hours_end = SelectField("Coverage until", choices=[(str(h), f"{h:02d}:00") for h in range(1, 25)],
+                                 default="17")
+    start_date = DateField("Start date", validators=[InputRequired("Choose a start date.")])
+    end_date = DateField("End date (deadline)", validators=[InputRequired("Choose an end date.")])
+    pricing = RadioField("Pricing", choices=[("fixed", "Fixed price"), ("hourly", "Hourly")], default="fixed")
+    budget = DecimalField("Budget (USD, fixed price)", places=2, validators=[Optional(), NumberRange(min=0)])
+    max_rate = DecimalField("Maximum hourly rate (USD)", places=2, validators=[Optional(), NumberRange(min=0)])
+    estimated_hours = IntegerField("Estimated hours", validators=[Optional(), NumberRange(min=1, max=2000)])
+    seats = IntegerField("Specialists wanted", default=1,
+                         validators=[InputRequired("How many specialists do you need?"), NumberRange(min=1)])
+    hiring_mode = RadioField("How do you want to hire?", default="open", choices=[
+        ("open", "Open: any qualified specialist can send a proposal"),
+        ("invite", "Invite only: only specialists you invite can propose"),
+        ("match", "Match me: we invite the best-matching specialists for you"),
+    ])
+    required = FieldList(FormField(SkillRowForm), min_entries=REQUIRED_ROWS, max_entries=REQUIRED_ROWS)
+    nice = FieldList(FormField(SkillRowForm), min_entries=NICE_ROWS, max_entries=NICE_ROWS)
+    submit = SubmitField("Save draft")
+
+    def set_skill_choices(self, skills) -> None:
+        choices = [("", "—")] + [(str(s.id), s.name) for s in skills]
+        for row in list(self.required) + list(self.nice):
+            row.form.skill.choices = choices
+
+    def validate_pricing(self, field):
+        if field.data == "fixed" and self.budget.data is None:
+            self.budget.errors = list(self.budget.errors) + ["Enter a budget for a fixed-price task."]
+            raise ValidationError("A fixed-price task needs a budget.")
+        if field.data == "hourly" and (self.max_rate.data is None or self.estimated_hours.data is None):
+            if self.max_rate.data is None:
+                self.max_rate.errors = list(self.max_rate.errors) + ["Enter a maximum hourly rate."]
+            if self.estimated_hours.data is None:
+                self.estimated_hours.errors = list(self.estimated_hours.errors) + ["Estimate the hours."]
+            raise ValidationError("An hourly task needs a maximum rate and estimated hours.")
+
+    def skill_levels(self, rows) -> dict[int, int]:
+        return {int(r.skill.data): int(r.min_level.data or 1) for r in rows if r.skill.data}
+
+    def validate_required(self, field):
+        if not self.skill_levels(field):
+            raise ValidationError("Add at least one required skill.")
+        chosen = [r.skill.data for r in list(self.required) + list(self.nice) if r.skill.data]
+        if len(chosen) != len(set(chosen)):
+            raise ValidationError("Each skill once, please.")
+
+
+class SearchForm(FlaskForm):
+    class Meta:
+        csrf = False

@@ -1,0 +1,131 @@
+"""Task discovery: one search function over open, approved tasks.
+
+PostgreSQL uses its full-text search (the GIN index ix_tasks_fulltext on
+to_tsvector('english', title || ' ' || description)); SQLite, which has no
+such index here, matches every word with LIKE. Filters, sorting and eager
+loading are shared, so a page costs the same few queries at any size.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from marketplace.accounts.models import AccountStatus, User
+from marketplace.core.reference import CHANNELS, LANGUAGES
+from marketplace.core.time import TIMEZONE_SET
+from marketplace.extensions import db
+from marketplace.profiles.models import Skill
+from marketplace.tasks.models import ModerationStatus, Pricing, Task, TaskLanguage, TaskSkill, TaskStatus
+
+SORTS = {"newest": "Newest", "budget": "Highest budget", "best": "Best match"}
+
+
+@dataclass
+class TaskQuery:
+    q: str = ""
+    skill: str = ""          # skill slug
+    language: str = ""       # ISO 639-1
+    channel: str = ""
+    pricing: str = ""
+    budget_min: int | None = None   # minor units, compared with the task's total ceiling
+    budget_max: int | None = None
+    timezone: str = ""
+    sort: str = "newest"
+    errors: list[str] = field(default_factory=list)
+
+
+# Total the business expects to pay: the fixed budget, or max rate x estimated hours.
+PRICE_CEILING = case((Task.pricing == Pricing.FIXED, Task.budget),
+                     else_=Task.max_rate * Task.estimated_hours)
+
+
+def listed_tasks():
+    """Open, approved tasks of active businesses: what visitors may browse."""
+    return (select(Task).join(User, User.id == Task.business_id)
+            .where(Task.status == TaskStatus.OPEN, Task.moderation_status == ModerationStatus.APPROVED,
+                   User.status == AccountStatus.ACTIVE))
+
+
+def _text_filter(query: str):
+    words = [w for w in query.split() if w][:8]
+    if not words:
+        return None
+    if db.engine.dialect.name == "postgresql":
+        document = func.to_tsvector("english", Task.title + " " + Task.description)
+        return document.op("@@")(func.websearch_to_tsquery("english", " ".join(words)))
+    conditions = []
+    for word in words:
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(or_(Task.title.ilike(pattern, escape="\\"), Task.description.ilike(pattern, escape="\\")))
+    return and_(*conditions)
+
+
+def build_statement(params: TaskQuery, *, best_match_for: User | None = None):
+    stmt = listed_tasks()
+    text_condition = _text_filter(params.q)
+    if text_condition is not None:
+        stmt = stmt.where(text_condition)
+    if params.skill:
+        stmt = stmt.where(exists().where(TaskSkill.task_id == Task.id, TaskSkill.skill_id == Skill.id,
+                                         Skill.slug == params.skill))
+    if params.language:
+        stmt = stmt.where(exists().where(TaskLanguage.task_id == Task.id, TaskLanguage.language == params.language))
+    if params.channel:
+        stmt = stmt.where(Task.channel == params.channel)
+    if params.pricing:
+        stmt = stmt.where(Task.pricing == Pricing(params.pricing))
+    if params.budget_min is not None:
+        stmt = stmt.where(PRICE_CEILING >= params.budget_min)
+    if params.budget_max is not None:
+        stmt = stmt.where(PRICE_CEILING <= params.budget_max)
+    if params.timezone:
+        stmt = stmt.where(Task.timezone == params.timezone)
+    if params.sort == "budget":
+        stmt = stmt.order_by(PRICE_CEILING.desc(), Task.id.desc())
+    else:
+        stmt = stmt.order_by(Task.published_at.desc(), Task.id.desc())
+    return stmt.options(selectinload(Task.skills), selectinload(Task.languages), selectinload(Task.business))
+
+
+def search_tasks(params: TaskQuery, page: int = 1, per_page: int = 20):
+    return db.paginate(build_statement(params), page=page, per_page=per_page, error_out=False, max_per_page=100)
+
+
+def parse_query(args) -> TaskQuery:
+    """Read filters from request args, dropping (and reporting) values that aren't valid."""
+    from marketplace.core.money import parse_major
+
+    params = TaskQuery(q=(args.get("q") or "").strip()[:200])
+    skill = (args.get("skill") or "").strip()
+    if skill:
+        if db.session.scalar(select(Skill.id).where(Skill.slug == skill)) is None:
+            params.errors.append("Unknown skill ignored.")
+        else:
+            params.skill = skill
+    for name, allowed in (("language", LANGUAGES), ("channel", CHANNELS),
+                          ("pricing", {p.value: p for p in Pricing}), ("sort", SORTS)):
+        value = (args.get(name) or "").strip()
+        if value and value not in allowed:
+            params.errors.append(f"Unknown {name} ignored.")
+        elif value:
+            setattr(params, name, value)
+    tz = (args.get("timezone") or "").strip()
+    if tz:
+        if tz in TIMEZONE_SET:
+            params.timezone = tz
+        else:
+            params.errors.append("Unknown time zone ignored.")
+    for name in ("budget_min", "budget_max"):
+        raw = (args.get(name) or "").strip()
+        if raw:
+            try:
+                value = parse_major(raw)
+                if value < 0:
+                    raise ValueError
+                setattr(params, name, value)
+            except ValueError:
+                params.errors.append(f"{'Minimum' if name == 'budget_min' else 'Maximum'} budget must be a "
+                                     "positive amount.")
+    return params
