@@ -1,12 +1,63 @@
+"""Message pages: the inbox, a thread, and replying in it."""
 from __future__ import annotations
 
-from flask import Blueprint
-from flask_login import login_required
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from jinja2.utils import urlize
+from markupsafe import Markup
+
+from marketplace.core.errors import DomainError
+from marketplace.core.forms import attach_error
+from marketplace.extensions import db
+from marketplace.messaging import services
+from marketplace.messaging.forms import MessageForm
 
 bp = Blueprint("messaging", __name__)
 
 
+@bp.app_template_filter("message_html")
+def message_html(text: str | None) -> Markup:
+    """A plain-text message as HTML: escaped, line breaks kept, web addresses linked."""
+    # urlize escapes everything it does not turn into a link, and links only http(s), www. and emails.
+    html = urlize(text or "", trim_url_limit=60, rel="nofollow noopener noreferrer", target="_blank")
+    return Markup(html.replace("\n", "<br>\n"))
+
+
 @bp.get("/messages")
 @login_required
-def inbox():  # replaced by the messaging feature
-    return "Messages"
+def inbox():
+    page = request.args.get("page", 1, type=int) or 1
+    return render_template("messaging/inbox.html", inbox=services.threads_for(current_user, page))
+
+
+@bp.get("/messages/<int:thread_id>")
+@login_required
+def thread(thread_id: int):
+    conversation = services.get_thread_for(current_user, thread_id)
+    before = request.args.get("before", type=int)
+    if before is None:
+        services.mark_thread_read(current_user, conversation)
+        db.session.commit()
+    return _render_thread(conversation, MessageForm(), before=before)
+
+
+@bp.post("/messages/<int:thread_id>")
+@login_required
+def send(thread_id: int):
+    conversation = services.get_thread_for(current_user, thread_id)
+    form = MessageForm()
+    if form.validate_on_submit():
+        try:
+            message = services.post_message(current_user, conversation, form.body.data)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error, "body")
+        else:
+            return redirect(url_for("messaging.thread", thread_id=thread_id, _anchor=f"m-{message.id}"))
+    return _render_thread(conversation, form), 400
+
+
+def _render_thread(conversation, form: MessageForm, before: int | None = None):
+    view = services.messages_in(current_user, conversation, before=before)
+    return render_template("messaging/thread.html", thread=conversation, view=view, form=form)
