@@ -7,6 +7,7 @@ migrations, so every run also proves the migrations reach head.
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 from flask.testing import FlaskClient
@@ -22,20 +23,39 @@ from marketplace.extensions import db
 from tests import factories
 
 
-class TransactionalClient(FlaskClient):
+class FreshContextClient(FlaskClient):
     """Runs each request in its own app context, as a real server would.
 
-    Flask 3.1 would otherwise run the request inside the test's app context,
-    sharing `g` (Flask-Login's cached user) and the session with the test.
-    The test's pending work is committed first: that only releases its
+    Flask 3.1 would otherwise run a request inside whatever app context the
+    test has pushed, sharing `g` (Flask-Login's cached user) and the session.
+    """
+
+    _inside = threading.local()
+
+    def open(self, *args, **kwargs):
+        # Werkzeug follows redirects by calling open() again: reuse the context
+        # then, or each hop would hold a second database connection.
+        if getattr(self._inside, "active", False):
+            return super().open(*args, **kwargs)
+        self._inside.active = True
+        try:
+            with self.application.app_context():
+                return super().open(*args, **kwargs)
+        finally:
+            self._inside.active = False
+
+
+class TransactionalClient(FreshContextClient):
+    """Commits the test's pending work first so the request can see it.
+
+    With the per-test transaction that commit only releases the test's
     savepoint into the outer transaction, which is still rolled back after
-    the test, and lets the request see it.
+    the test; and a view that rolls back then only undoes its own work.
     """
 
     def open(self, *args, **kwargs):
         db.session.commit()
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
+        return super().open(*args, **kwargs)
 
 
 @pytest.fixture(scope="session")

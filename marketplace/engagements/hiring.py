@@ -39,11 +39,11 @@ def accept_bid(actor: User, bid: Bid) -> Engagement:
         raise Forbidden("Only the business that posted this task can hire for it.")
     if actor.status != AccountStatus.ACTIVE:
         raise Forbidden("This account is suspended.")
-    if bid.status != BidStatus.PENDING:
-        raise Conflict("This proposal is no longer pending.")
     if task.status != TaskStatus.OPEN:
         raise Conflict(ALREADY_FILLED if task.status == TaskStatus.IN_PROGRESS
                        else "This task is not open for hiring.")
+    if bid.status != BidStatus.PENDING:
+        raise Conflict("This proposal is no longer pending.")
 
     # The task row is locked first, then the bid: every hiring path takes locks in
     # this order, so parallel acceptances queue up instead of deadlocking.
