@@ -50,7 +50,34 @@ LANGUAGE_WEIGHTS = {"en": 60, "es": 25, "pt": 10, "fr": 10, "de": 8, "it": 5, "p
                     "ar": 4, "zh": 4, "ja": 3, "ko": 2, "nl": 3, "tr": 3, "ru": 3, "uk": 2, "vi": 2}
 
 
-def seed_demo(freelancers: int = 40, businesses: int = 10, seed: int = 7, echo=print) -> dict:
+TASK_TEMPLATES = [
+    ("Bilingual chat queue for our launch weekend", "chat",
+     "We launch a new plan on Saturday and expect a spike of questions. Answer customers kindly in chat, "
+     "explain the plans, and hand billing disputes to our team with a clear summary."),
+    ("Churn-save calls with customers who asked to cancel", "phone",
+     "Call customers who requested cancellation, listen to why, and offer the right alternative without "
+     "pressure. Empathy first; we measure saves and satisfaction."),
+    ("Patient Tier-2 troubleshooting for router customers", "phone",
+     "Help older customers get their new routers online step by step. Network troubleshooting experience "
+     "needed; no jargon, lots of patience."),
+    ("Email backlog: refunds and returns with a human touch", "email",
+     "Work through a backlog of refund and return requests. Clear, warm replies; follow our policy and flag "
+     "edge cases."),
+    ("Onboarding video calls for new SaaS accounts", "video",
+     "Run 30-minute onboarding calls with new business customers, show them the product and make sure "
+     "they succeed in their first week."),
+    ("Social media replies during a service outage", "social",
+     "Reply to worried customers on social media during planned maintenance. Calm, honest, consistent "
+     "updates; escalate angry threads."),
+    ("De-escalation specialist for billing disputes", "chat",
+     "Take over chats where customers dispute charges. De-escalate, explain the bill, and resolve within "
+     "your authority."),
+    ("Accessibility support for a banking app", "phone",
+     "Help customers using screen readers and other assistive technology complete tasks in our app."),
+]
+
+
+def seed_demo(freelancers: int = 40, businesses: int = 10, seed: int = 7, echo=print, tasks: int = 0) -> dict:
     rng = random.Random(seed)
     ensure_skill_taxonomy()
     skills = list(db.session.scalars(select(Skill).order_by(Skill.id)))
@@ -67,8 +94,60 @@ def seed_demo(freelancers: int = 40, businesses: int = 10, seed: int = 7, echo=p
             echo(f"  {made:,} specialists ({time.perf_counter() - started:.0f} s)")
     boffset = db.session.scalar(select(func.count()).select_from(User).where(User.email.like("company%@example.org")))
     _bulk_businesses(rng, shared_hash, boffset, businesses)
+    made = 0
+    while made < tasks:
+        n = min(CHUNK, tasks - made)
+        _bulk_tasks(rng, skills, n)
+        made += n
+        if tasks >= 10_000:
+            echo(f"  {made:,} tasks ({time.perf_counter() - started:.0f} s)")
     db.session.flush()
-    return {"freelancers": freelancers, "businesses": businesses, "demo_accounts_created": demo_created}
+    return {"freelancers": freelancers, "businesses": businesses, "tasks": tasks,
+            "demo_accounts_created": demo_created}
+
+
+def _bulk_tasks(rng: random.Random, skills: list[Skill], n: int) -> None:
+    """Open, approved tasks spread over the businesses, starting in the next weeks."""
+    from datetime import timedelta
+
+    from marketplace.tasks.models import Task, TaskLanguage, TaskSkill
+
+    business_ids = list(db.session.scalars(select(User.id).where(User.role == Role.BUSINESS).order_by(User.id)))
+    if not business_ids:
+        return
+    now = utcnow()
+    today = now.date()
+    languages, language_weights = list(LANGUAGE_WEIGHTS), list(LANGUAGE_WEIGHTS.values())
+    rows = []
+    for _ in range(n):
+        title, channel, description = rng.choice(TASK_TEMPLATES)
+        start = today + timedelta(days=rng.randint(3, 45))
+        hourly = rng.random() < 0.4
+        start_hour = rng.choice([6, 8, 9, 12, 14, 18])
+        rows.append({
+            "business_id": rng.choice(business_ids), "title": title, "description": description,
+            "channel": channel, "timezone": rng.choice(TIMEZONES), "work_hours_start": start_hour,
+            "work_hours_end": min(24, start_hour + rng.choice([4, 6, 8])), "start_date": start,
+            "end_date": start + timedelta(days=rng.randint(1, 30)),
+            "pricing": "hourly" if hourly else "fixed", "currency": "USD",
+            "budget": None if hourly else rng.randrange(5_000, 300_000, 500),
+            "max_rate": rng.randrange(1_500, 6_000, 100) if hourly else None,
+            "estimated_hours": rng.choice([8, 16, 20, 40, 80]) if hourly else None,
+            "seats": rng.choice([1, 1, 1, 2, 3]), "filled_seats": 0, "hiring_mode": "open", "status": "open",
+            "moderation_status": "approved", "created_at": now, "updated_at": now, "published_at": now,
+        })
+    ids = list(db.session.scalars(insert(Task).returning(Task.id, sort_by_parameter_order=True), rows))
+    skill_rows, language_rows = [], []
+    for task_id in ids:
+        chosen = rng.sample(skills, rng.randint(2, 5))
+        required = rng.randint(1, min(3, len(chosen)))
+        for i, skill in enumerate(chosen):
+            skill_rows.append({"task_id": task_id, "skill_id": skill.id, "min_level": rng.randint(2, 4),
+                               "required": i < required})
+        for code in set(rng.choices(languages, language_weights, k=rng.randint(1, 2))):
+            language_rows.append({"task_id": task_id, "language": code})
+    db.session.execute(insert(TaskSkill), skill_rows)
+    db.session.execute(insert(TaskLanguage), language_rows)
 
 
 def _ensure_demo_accounts(skills: list[Skill]) -> bool:
@@ -149,8 +228,8 @@ def _bulk_businesses(rng: random.Random, password_hash: str, start: int, n: int)
 @click.command("seed-demo")
 @click.option("--freelancers", default=40, show_default=True, type=click.IntRange(0, 1_000_000))
 @click.option("--businesses", default=10, show_default=True, type=click.IntRange(0, 1_000_000))
-@click.option("--tasks", default=0, show_default=True, type=click.IntRange(0, 1_000_000),
-              help="Demo tasks (added once the task feature exists).")
+@click.option("--tasks", default=30, show_default=True, type=click.IntRange(0, 1_000_000),
+              help="Open demo tasks spread over the businesses.")
 @click.option("--seed", default=7, show_default=True, type=int)
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has accounts.")
 def seed_demo_command(freelancers: int, businesses: int, tasks: int, seed: int, if_empty: bool) -> None:
@@ -159,9 +238,10 @@ def seed_demo_command(freelancers: int, businesses: int, tasks: int, seed: int, 
         click.echo("Database already has accounts; demo data left as it is.")
     else:
         started = time.perf_counter()
-        result = seed_demo(freelancers, businesses, seed, echo=click.echo)
+        result = seed_demo(freelancers, businesses, seed, echo=click.echo, tasks=tasks)
         db.session.commit()
-        click.echo(f"Seeded {result['freelancers']:,} specialists and {result['businesses']:,} businesses "
+        click.echo(f"Seeded {result['freelancers']:,} specialists, {result['businesses']:,} businesses and "
+                   f"{result['tasks']:,} tasks "
                    f"in {time.perf_counter() - started:.1f} s.")
     click.echo("Demo logins (password for all: %s):" % DEMO_PASSWORD)
     for role, email in DEMO_LOGINS.items():

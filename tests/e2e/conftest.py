@@ -128,21 +128,37 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture()
-def page(browser, request):
-    """A fresh browser context (own cookies) per test; a screenshot lands in test-artifacts/ on failure."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    page = context.new_page()
+def new_page(browser, request):
+    """Opens pages in fresh browser contexts (own cookies: one per person in the journey).
+
+    On failure every page opened lands as a screenshot in test-artifacts/.
+    """
+    contexts = []
+
+    def _open():
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
     try:
-        yield page
+        yield _open
     finally:
         report = getattr(request.node, "_e2e_report_call", None)
-        if report is not None and report.failed:
-            ARTIFACTS.mkdir(exist_ok=True)
-            name = "".join(c if c.isalnum() or c in "-_." else "_" for c in request.node.nodeid)
-            try:
-                page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-                (ARTIFACTS / f"{name}.html").write_text(page.content())
-            except Exception as error:  # a failed screenshot must not hide the real failure
-                print(f"could not save a screenshot: {error}", file=sys.stderr)
-        context.close()
+        for index, context in enumerate(contexts):
+            if report is not None and report.failed:
+                ARTIFACTS.mkdir(exist_ok=True)
+                name = "".join(c if c.isalnum() or c in "-_." else "_" for c in request.node.nodeid)
+                for page in context.pages:
+                    try:
+                        page.screenshot(path=str(ARTIFACTS / f"{name}-{index}.png"), full_page=True)
+                        (ARTIFACTS / f"{name}-{index}.html").write_text(page.content())
+                    except Exception as error:  # a failed screenshot must not hide the real failure
+                        print(f"could not save a screenshot: {error}", file=sys.stderr)
+            context.close()
+
+
+@pytest.fixture()
+def page(new_page):
+    """One fresh browser context and page."""
+    return new_page()
