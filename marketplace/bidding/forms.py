@@ -4,11 +4,14 @@ from flask_wtf import FlaskForm
 from wtforms import DecimalField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from marketplace.core.forms import MinorUnits
+
 
 class BidForm(FlaskForm):
     amount = DecimalField("Your price (USD)", places=2,
                           validators=[InputRequired("Enter your price."),
-                                      NumberRange(min=0.01, message="Enter an amount above zero.")])
+                                      MinorUnits("0.01", "100000", message="Enter an amount above zero and at "
+                                                                           "most $100,000.00.")])
     estimated_hours = IntegerField("Estimated hours", validators=[Optional(), NumberRange(min=1, max=2000)])
     cover_note = TextAreaField("Cover note", validators=[DataRequired("Tell the business why you're a good fit."),
                                                          Length(max=5000)],

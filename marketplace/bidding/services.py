@@ -70,7 +70,8 @@ def bid_refusal(user: User | None, task: Task) -> str | None:
         return "This account is suspended."
     if user.id == task.business_id:
         return "You can't bid on your own task."
-    if task.status != TaskStatus.OPEN or not task.is_visible_publicly:
+    if (task.status != TaskStatus.OPEN or not task.is_visible_publicly
+            or task.business.status != AccountStatus.ACTIVE):
         return "This task is not taking proposals."
     if task.filled_seats >= task.seats:
         return "All seats on this task are filled."

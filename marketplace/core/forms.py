@@ -14,3 +14,35 @@ def attach_error(form: FlaskForm, error: DomainError, default_field: str | None 
         field.errors = list(field.errors) + [error.message]
     else:
         form.form_errors.append(error.message)
+
+
+class MinorUnits:
+    """WTForms validator: a money amount with at most two decimals, finite, within bounds (major units)."""
+
+    def __init__(self, minimum: str = "0.01", maximum: str | None = None, message: str | None = None):
+        self.minimum, self.maximum, self.message = minimum, maximum, message
+
+    def __call__(self, form, field) -> None:
+        from wtforms.validators import ValidationError
+
+        from marketplace.core.money import format_money, parse_major
+        if field.data is None:
+            return
+        try:
+            value = parse_major(field.data)
+        except ValueError:
+            raise ValidationError("Enter an amount like 120 or 120.50 (at most two decimals).")
+        low = parse_major(self.minimum)
+        high = parse_major(self.maximum) if self.maximum else None
+        if value < low or (high is not None and value > high):
+            raise ValidationError(self.message or (
+                f"Enter an amount between {format_money(low)} and {format_money(high)}." if high is not None
+                else f"Enter at least {format_money(low)}."))
+
+
+def bounded_int(args, name: str, default: int, *, low: int = 1, high: int = 10_000) -> int:
+    """An integer query argument clamped to a sane range (page numbers and the like)."""
+    value = args.get(name, default, type=int)
+    if value is None:
+        return default
+    return min(max(value, low), high)

@@ -7,6 +7,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import AccountStatus, User
+from marketplace.core.forms import bounded_int
 from marketplace.core.money import parse_major
 from marketplace.core.reference import CHANNELS, LANGUAGES, PROFICIENCY_RANK
 from marketplace.extensions import db
@@ -31,8 +32,7 @@ def parse_query(args) -> DirectoryQuery:
         params.errors.append("Unknown skill ignored.")
     else:
         params.skill = skill
-    level = args.get("min_level", 1, type=int) or 1
-    params.min_level = level if 1 <= level <= 5 else 1
+    params.min_level = bounded_int(args, "min_level", 1, low=1, high=5)
     for name, allowed in (("language", LANGUAGES), ("channel", CHANNELS)):
         value = (args.get(name) or "").strip()
         if value and value not in allowed:
@@ -43,11 +43,11 @@ def parse_query(args) -> DirectoryQuery:
     if raw:
         try:
             params.rate_max = parse_major(raw)
-            if params.rate_max <= 0:
+            if not 0 < params.rate_max <= 100_000_000:
                 raise ValueError
         except ValueError:
             params.rate_max = None
-            params.errors.append("Maximum rate must be a positive amount.")
+            params.errors.append("Maximum rate must be a positive amount up to 1,000,000; it was ignored.")
     return params
 
 

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from marketplace.core.errors import DomainError
-from marketplace.core.forms import attach_error
+from marketplace.core.forms import attach_error, bounded_int
 from marketplace.core.money import parse_major, to_major
 from marketplace.extensions import db
 from marketplace.profiles import services
@@ -89,7 +89,7 @@ def _edit_business():
 def directory():
     from marketplace.profiles.directory import parse_query, search_freelancers
     params = parse_query(request.args)
-    page = search_freelancers(params, page=max(request.args.get("page", 1, type=int) or 1, 1))
+    page = search_freelancers(params, page=bounded_int(request.args, "page", 1))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("profiles/directory.html", page=page, params=params, skills=services.all_skills(),
                            args=args)

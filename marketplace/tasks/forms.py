@@ -6,6 +6,7 @@ from wtforms import (DateField, DecimalField, FieldList, Form, FormField, Intege
                      StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from marketplace.core.forms import MinorUnits
 from marketplace.core.reference import CHANNELS, LANGUAGES, SKILL_LEVELS
 from marketplace.core.time import TIMEZONES
 from marketplace.profiles.forms import MultiCheckboxField
@@ -36,8 +37,10 @@ class TaskForm(FlaskForm):
     start_date = DateField("Start date", validators=[InputRequired("Choose a start date.")])
     end_date = DateField("End date (deadline)", validators=[InputRequired("Choose an end date.")])
     pricing = RadioField("Pricing", choices=[("fixed", "Fixed price"), ("hourly", "Hourly")], default="fixed")
-    budget = DecimalField("Budget (USD, fixed price)", places=2, validators=[Optional(), NumberRange(min=0)])
-    max_rate = DecimalField("Maximum hourly rate (USD)", places=2, validators=[Optional(), NumberRange(min=0)])
+    budget = DecimalField("Budget (USD, fixed price)", places=2,
+                          validators=[Optional(), MinorUnits("0.01", "100000")])
+    max_rate = DecimalField("Maximum hourly rate (USD)", places=2,
+                            validators=[Optional(), MinorUnits("0.01", "1000")])
     estimated_hours = IntegerField("Estimated hours", validators=[Optional(), NumberRange(min=1, max=2000)])
     seats = IntegerField("Specialists wanted", default=1,
                          validators=[InputRequired("How many specialists do you need?"), NumberRange(min=1)])
@@ -55,19 +58,31 @@ class TaskForm(FlaskForm):
         for row in list(self.required) + list(self.nice):
             row.form.skill.choices = choices
 
-    def validate_pricing(self, field):
-        if field.data == "fixed" and self.budget.data is None:
-            self.budget.errors = list(self.budget.errors) + ["Enter a budget for a fixed-price task."]
-            raise ValidationError("A fixed-price task needs a budget.")
-        if field.data == "hourly" and (self.max_rate.data is None or self.estimated_hours.data is None):
-            if self.max_rate.data is None:
-                self.max_rate.errors = list(self.max_rate.errors) + ["Enter a maximum hourly rate."]
-            if self.estimated_hours.data is None:
-                self.estimated_hours.errors = list(self.estimated_hours.errors) + ["Estimate the hours."]
-            raise ValidationError("An hourly task needs a maximum rate and estimated hours.")
+    def validate(self, extra_validators=None) -> bool:
+        # Runs after every field has validated (and reset its own errors), so the
+        # price fields keep the messages added here.
+        valid = super().validate(extra_validators)
+        missing = []
+        if self.pricing.data == "fixed" and self.budget.data is None and not self.budget.errors:
+            missing.append((self.budget, "Enter a budget for a fixed-price task."))
+        if self.pricing.data == "hourly":
+            if self.max_rate.data is None and not self.max_rate.errors:
+                missing.append((self.max_rate, "Enter a maximum hourly rate."))
+            if self.estimated_hours.data is None and not self.estimated_hours.errors:
+                missing.append((self.estimated_hours, "Estimate the hours."))
+        for field, message in missing:
+            field.errors = list(field.errors) + [message]
+        return valid and not missing
 
-    def skill_levels(self, rows) -> dict[int, int]:
-        return {int(r.skill.data): int(r.min_level.data or 1) for r in rows if r.skill.data}
+    @staticmethod
+    def skill_levels(rows) -> dict[int, int]:
+        """Chosen skills -> minimum level; values that aren't numbers are left to the choice check."""
+        levels = {}
+        for row in rows:
+            skill, level = row.skill.data, row.min_level.data or "1"
+            if skill and skill.isdigit() and level.isdigit():
+                levels[int(skill)] = int(level)
+        return levels
 
     def validate_required(self, field):
         if not self.skill_levels(field):

@@ -19,6 +19,7 @@ from marketplace.extensions import db
 from marketplace.profiles.models import Skill
 from marketplace.tasks.models import ModerationStatus, Pricing, Task, TaskLanguage, TaskSkill, TaskStatus
 
+MAX_FILTER_AMOUNT = 1_000_000_000  # minor units; larger filters are ignored rather than sent to SQL
 SORTS = {"newest": "Newest", "budget": "Highest budget", "best": "Best match"}
 
 
@@ -122,10 +123,10 @@ def parse_query(args) -> TaskQuery:
         if raw:
             try:
                 value = parse_major(raw)
-                if value < 0:
+                if not 0 <= value <= MAX_FILTER_AMOUNT:
                     raise ValueError
                 setattr(params, name, value)
             except ValueError:
-                params.errors.append(f"{'Minimum' if name == 'budget_min' else 'Maximum'} budget must be a "
-                                     "positive amount.")
+                params.errors.append(f"{'Minimum' if name == 'budget_min' else 'Maximum'} budget must be an "
+                                     "amount between 0 and 10,000,000; it was ignored.")
     return params

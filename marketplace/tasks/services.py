@@ -170,6 +170,10 @@ def update_task(actor: User, task: Task, data: TaskData) -> None:
     if task.filled_seats > 0:
         raise Conflict("Someone has already been hired for this task, so it can't be edited.")
     validate_task_data(data)
+    if data.pricing != task.pricing.value and _has_pending_bids(task):
+        raise Conflict("This task already has proposals priced "
+                       f"{'per hour' if task.pricing == Pricing.HOURLY else 'as a fixed total'}, so the pricing "
+                       "type can't change. Cancel it and post a new task instead.", field="pricing")
     # Guard against a hire that lands between the check above and this write.
     guarded = db.session.execute(update(Task).where(Task.id == task.id, Task.filled_seats == 0)
                                  .values(updated_at=utcnow()).execution_options(synchronize_session=False))
@@ -177,6 +181,12 @@ def update_task(actor: User, task: Task, data: TaskData) -> None:
         raise Conflict("Someone has just been hired for this task, so it can't be edited.")
     _apply(task, data)
     db.session.flush()
+
+
+def _has_pending_bids(task: Task) -> bool:
+    from marketplace.bidding.models import Bid, BidStatus
+    return db.session.scalar(select(func.count()).select_from(Bid)
+                             .where(Bid.task_id == task.id, Bid.status == BidStatus.PENDING)) > 0
 
 
 def publish_task(actor: User, task: Task) -> None:
@@ -232,7 +242,7 @@ def is_owner(user: User | None, task: Task) -> bool:
 
 
 def can_view(user: User | None, task: Task) -> bool:
-    if task.is_visible_publicly:
+    if task.is_visible_publicly and task.business.status == AccountStatus.ACTIVE:
         return True
     return is_owner(user, task) or bool(user and getattr(user, "is_authenticated", False) and user.is_operator)
 

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from marketplace.bidding import services as bidding
 from marketplace.bidding.forms import ActionForm, BidForm, DeclineForm
 from marketplace.core.errors import DomainError, Forbidden
-from marketplace.core.forms import attach_error
+from marketplace.core.forms import attach_error, bounded_int
 from marketplace.core.money import parse_major, to_major
 from marketplace.extensions import db
 from marketplace.profiles.services import all_skills
@@ -24,8 +24,8 @@ def _actor():
 @bp.get("/tasks")
 def browse():
     params = search.parse_query(request.args)
-    page_number = request.args.get("page", 1, type=int) or 1
-    page = search.search_tasks(params, page=max(page_number, 1), per_page=current_app.config["TASKS_PER_PAGE"])
+    page = search.search_tasks(params, page=bounded_int(request.args, "page", 1),
+                               per_page=current_app.config["TASKS_PER_PAGE"])
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("tasks/browse.html", page=page, params=params, skills=all_skills(), args=args,
                            sorts=search.SORTS)
