@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
@@ -41,6 +41,16 @@ class FreelancerProfile(db.Model):
     preferred_hours: Mapped[str] = mapped_column(String(120), default="")
     payout_status: Mapped[str] = mapped_column(String(20), default="not_connected")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    # Derived reputation figures, kept up to date by reviews and completed engagements;
+    # matching reads them (see marketplace/matching/scoring.py).
+    # (rating_count etc. are plain counters: the average is derived, never stored)
+    rating_sum: Mapped[int] = mapped_column(Integer, default=0, server_default="0")      # sum of 1-5 stars
+    rating_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    empathy_sum: Mapped[int] = mapped_column(Integer, default=0, server_default="0")     # sum of 1-5 dimension scores
+    empathy_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")   # number of dimension scores
+    completed_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    on_time_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_active_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
     skills: Mapped[list[FreelancerSkill]] = relationship(back_populates="profile", cascade="all, delete-orphan",
@@ -55,13 +65,25 @@ class FreelancerProfile(db.Model):
         return sorted(c.channel for c in self.channels)
 
     @property
+    def rating(self) -> float | None:
+        return self.rating_sum / self.rating_count if self.rating_count else None
+
+    @property
+    def empathy(self) -> float | None:
+        return self.empathy_sum / self.empathy_count if self.empathy_count else None
+
+    @property
     def is_complete(self) -> bool:
         return bool(self.headline and self.hourly_rate and self.skills and self.languages and self.channels)
 
 
 class FreelancerSkill(db.Model):
     __tablename__ = "freelancer_skills"
-    __table_args__ = (CheckConstraint("level BETWEEN 1 AND 5", name="level_range"),)
+    __table_args__ = (
+        CheckConstraint("level BETWEEN 1 AND 5", name="level_range"),
+        # Matching starts from "who has these skills": an index-only scan by skill.
+        Index("ix_freelancer_skills_skill_level", "skill_id", "level", "freelancer_id"),
+    )
 
     freelancer_id: Mapped[int] = mapped_column(ForeignKey("freelancer_profiles.user_id", ondelete="CASCADE"),
                                                primary_key=True)
