@@ -98,6 +98,24 @@ class Config:
     MAX_BID_AMOUNT = _env_int("MAX_BID_AMOUNT", 10_000_000)             # 100,000.00
     MAX_ESTIMATED_HOURS = _env_int("MAX_ESTIMATED_HOURS", 2000)
 
+    # Matching (marketplace/matching/). The weights of the score's parts: every part is
+    # a number in [0, 1], the score is their weighted sum divided by the total weight.
+    MATCH_WEIGHTS = {
+        "required_skills": 0.34,   # required skills covered, by level against the minimum
+        "nice_skills": 0.06,       # nice-to-have skills covered
+        "rating": 0.16,            # Bayesian-average stars (shrunk toward MATCH_RATING_PRIOR)
+        "empathy": 0.10,           # empathy-dimension scores from reviews (neutral prior until then)
+        "rate_fit": 0.12,          # hourly rate against the task's budget
+        "timezone": 0.10,          # overlap of the specialist's day with the task's coverage hours
+        "on_time": 0.06,           # share of engagements delivered on time (shrunk toward 0.9)
+        "activity": 0.06,          # recent activity on the platform
+    }
+    MATCH_RATING_PRIOR = 4.5         # the platform's mean rating the shrinkage pulls toward
+    MATCH_RATING_PRIOR_WEIGHT = 8    # how many "virtual reviews" the prior counts for
+    MATCH_CANDIDATES = _env_int("MATCH_CANDIDATES", 300)   # ranked in Python after the SQL filters
+    MATCH_AUTO_INVITE = _env_int("MATCH_AUTO_INVITE", 5)   # invited when a "match me" task is published
+    MATCH_MIN_LANGUAGE_LEVEL = "B2"  # a task's languages must be spoken at least this well
+
     # Marketplace
     MAX_TASK_SEATS = _env_int("MAX_TASK_SEATS", 20)
     TASKS_PER_PAGE = _env_int("TASKS_PER_PAGE", 20)

@@ -9,6 +9,7 @@ from marketplace.bidding.forms import ActionForm, BidForm, DeclineForm, InviteFo
 from marketplace.core.errors import DomainError, Forbidden
 from marketplace.core.forms import attach_error
 from marketplace.core.money import parse_major, to_major
+from marketplace.core.urls import safe_next
 from marketplace.engagements.hiring import accept_bid
 from marketplace.extensions import db
 from marketplace.tasks import services as tasks
@@ -171,7 +172,7 @@ def invite(freelancer_id: int):
         flash(error.message, "danger")
         return redirect(url_for("profiles.freelancer", user_id=freelancer_id))
     flash("Invitation sent.", "success")
-    return redirect(url_for("tasks.show", task_id=task.id))
+    return redirect(safe_next(request.form.get("next"), url_for("tasks.show", task_id=task.id)))
 
 
 @bp.post("/invitations/<int:invitation_id>/<any(accept, decline):answer>")

@@ -63,7 +63,7 @@ def _text_filter(query: str):
     return and_(*conditions)
 
 
-def build_statement(params: TaskQuery, *, best_match_for: User | None = None):
+def build_statement(params: TaskQuery, *, eager: bool = True):
     stmt = listed_tasks()
     text_condition = _text_filter(params.q)
     if text_condition is not None:
@@ -87,6 +87,8 @@ def build_statement(params: TaskQuery, *, best_match_for: User | None = None):
         stmt = stmt.order_by(PRICE_CEILING.desc(), Task.id.desc())
     else:
         stmt = stmt.order_by(Task.published_at.desc(), Task.id.desc())
+    if not eager:
+        return stmt
     return stmt.options(selectinload(Task.skills), selectinload(Task.languages), selectinload(Task.business))
 
 
@@ -130,3 +132,31 @@ def parse_query(args) -> TaskQuery:
                 params.errors.append(f"{'Minimum' if name == 'budget_min' else 'Maximum'} budget must be an "
                                      "amount between 0 and 10,000,000; it was ignored.")
     return params
+
+
+class MatchPage:
+    """A page of best-match results, shaped like Flask-SQLAlchemy's Pagination for the template."""
+
+    def __init__(self, items, page: int, per_page: int, total: int):
+        self.items, self.page, self.per_page, self.total = items, page, per_page, total
+        self.pages = max(1, -(-total // per_page))
+        self.has_prev, self.has_next = page > 1, page < self.pages
+        self.prev_num, self.next_num = page - 1, page + 1
+
+
+def best_match_page(params: TaskQuery, actor: User, page: int, per_page: int) -> MatchPage:
+    """Filtered tasks ranked by the matching score for this specialist (bounded candidate set)."""
+    from flask import current_app
+
+    from marketplace.matching.service import rank_tasks
+    from marketplace.profiles.models import FreelancerProfile
+
+    limit = current_app.config["MATCH_CANDIDATES"]
+    ids = list(db.session.scalars(build_statement(params, eager=False).with_only_columns(Task.id).limit(limit)))
+    profile = db.session.scalar(select(FreelancerProfile).where(FreelancerProfile.user_id == actor.id)
+                                .options(selectinload(FreelancerProfile.skills),
+                                         selectinload(FreelancerProfile.languages),
+                                         selectinload(FreelancerProfile.channels)))
+    ranked = [task for task, _ in rank_tasks(profile, ids, limit=limit)] if profile else []
+    start = (page - 1) * per_page
+    return MatchPage(ranked[start:start + per_page], page, per_page, len(ranked))

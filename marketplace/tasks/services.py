@@ -201,6 +201,9 @@ def publish_task(actor: User, task: Task) -> None:
     if changed.rowcount != 1:
         raise Conflict("This task was already published.")
     db.session.refresh(task)
+    if task.hiring_mode == HiringMode.MATCH:
+        from marketplace.matching.service import auto_invite
+        auto_invite(task)
 
 
 def cancel_task(actor: User, task: Task) -> int:

@@ -24,11 +24,37 @@ def _actor():
 @bp.get("/tasks")
 def browse():
     params = search.parse_query(request.args)
-    page = search.search_tasks(params, page=bounded_int(request.args, "page", 1),
-                               per_page=current_app.config["TASKS_PER_PAGE"])
+    page_number = bounded_int(request.args, "page", 1)
+    per_page = current_app.config["TASKS_PER_PAGE"]
+    if params.sort == "best" and current_user.is_authenticated and current_user.is_freelancer:
+        page = search.best_match_page(params, current_user, page_number, per_page)
+    else:
+        if params.sort == "best":
+            params.sort = "newest"
+        page = search.search_tasks(params, page=page_number, per_page=per_page)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
+    sorts = dict(search.SORTS)
+    if not (current_user.is_authenticated and current_user.is_freelancer):
+        sorts.pop("best")
     return render_template("tasks/browse.html", page=page, params=params, skills=all_skills(), args=args,
-                           sorts=search.SORTS)
+                           sorts=sorts)
+
+
+@bp.get("/tasks/<int:task_id>/matches")
+@login_required
+def matches(task_id: int):
+    """"Find specialists": the ranked, explained matches for the owner's task."""
+    from marketplace.matching.service import match_for_owner, why_empty
+
+    task = services.get_own_task(current_user, task_id)
+    try:
+        results = match_for_owner(current_user, task)
+    except DomainError as error:
+        flash(error.message, "warning")
+        return redirect(url_for("tasks.show", task_id=task.id))
+    invited = {inv.freelancer_id for inv in bidding.invitations_on(current_user, task)}
+    return render_template("tasks/matches.html", task=task, matches=results, invited=invited,
+                           empty_reasons=why_empty(task) if not results else [])
 
 
 def _form_to_data(form: TaskForm) -> services.TaskData:

@@ -20,15 +20,19 @@ def index():
 def dashboard():
     if current_user.is_operator:
         return redirect(url_for("outbox.index"))
-    profile = None
+    context = {}
     if current_user.is_freelancer:
+        from marketplace.matching.service import recommended_for
         from marketplace.profiles.services import get_own_freelancer_profile
-        profile = get_own_freelancer_profile(current_user)
+        context["profile"] = get_own_freelancer_profile(current_user)
+        context["recommended"] = recommended_for(current_user, limit=5)
     elif current_user.is_business:
         from marketplace.profiles.services import get_own_business_profile
-        profile = get_own_business_profile(current_user)
+        from marketplace.tasks.services import tasks_of
+        context["profile"] = get_own_business_profile(current_user)
+        context["task_rows"] = tasks_of(current_user)[:5]
     from marketplace.accounts.forms import ResendVerificationForm
-    return render_template("web/dashboard.html", profile=profile, resend_form=ResendVerificationForm())
+    return render_template("web/dashboard.html", resend_form=ResendVerificationForm(), **context)
 
 
 @bp.get("/healthz")

@@ -1,0 +1,145 @@
+"""The score of one specialist for one task, with its explanation.
+
+Pure functions over loaded rows: no queries here. Every part is in [0, 1];
+weights come from config MATCH_WEIGHTS (documented there).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from marketplace.core.money import format_money
+from marketplace.core.reference import CHANNELS, LANGUAGES
+from marketplace.core.time import as_utc, utcnow
+from marketplace.profiles.models import FreelancerProfile
+from marketplace.tasks.models import Pricing, Task
+
+# A specialist's working day when they haven't said otherwise (local time).
+DEFAULT_DAY = (9, 17)
+NEUTRAL_EMPATHY = 3.5
+ON_TIME_PRIOR, ON_TIME_PRIOR_WEIGHT = 0.9, 3
+
+
+@dataclass
+class Match:
+    profile: FreelancerProfile
+    score: float
+    parts: dict[str, float]
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def explanation(self) -> str:
+        return ", ".join(self.reasons)
+
+
+def bayesian(total: float, count: int, prior_mean: float, prior_weight: float) -> float:
+    """Average shrunk toward `prior_mean` as if `prior_weight` extra votes of the prior existed."""
+    return (prior_mean * prior_weight + total) / (prior_weight + count)
+
+
+def _skill_parts(task: Task, levels: dict[int, int]) -> tuple[float, float, int, int]:
+    required = task.required_skills
+    covered = 0
+    total = 0.0
+    for ts in required:
+        level = levels.get(ts.skill_id, 0)
+        if level >= ts.min_level:
+            covered += 1
+            total += 0.8 + 0.2 * (level - ts.min_level) / max(1, 5 - ts.min_level)
+        elif level:
+            total += 0.4 * level / ts.min_level
+    required_part = total / len(required) if required else 1.0
+    nice = task.nice_skills
+    nice_part = (sum(1.0 if levels.get(ts.skill_id, 0) >= ts.min_level else 0.5 if levels.get(ts.skill_id) else 0.0
+                     for ts in nice) / len(nice)) if nice else 0.5
+    return required_part, nice_part, covered, len(required)
+
+
+def _utc_hours(zone: str, start: int, end: int, on: date) -> set[int]:
+    """The UTC hours (as offsets from `on` 00:00 UTC, in 0..47) covered by local [start, end)."""
+    tz = ZoneInfo(zone)
+    begin = datetime.combine(on, time(0), tzinfo=tz) + timedelta(hours=start)
+    hours = set()
+    for h in range(end - start):
+        moment = (begin + timedelta(hours=h)).astimezone(timezone.utc)
+        hours.add(int((moment - datetime.combine(on, time(0), tzinfo=timezone.utc)).total_seconds() // 3600) % 24)
+    return hours
+
+
+def timezone_overlap(task: Task, profile: FreelancerProfile) -> int:
+    """Hours of the task's daily coverage that fall inside the specialist's working day."""
+    on = task.start_date
+    wanted = _utc_hours(task.timezone, task.work_hours_start, task.work_hours_end, on)
+    available = _utc_hours(profile.timezone or "UTC", *DEFAULT_DAY, on)
+    return len(wanted & available)
+
+
+def _rate_fit(task: Task, profile: FreelancerProfile) -> tuple[float, str | None]:
+    rate = profile.hourly_rate
+    if not rate:
+        return 0.3, None
+    if task.pricing == Pricing.HOURLY and task.max_rate:
+        if rate <= task.max_rate:
+            return 1.0, "rate within budget"
+        return max(0.0, 1 - (rate - task.max_rate) / task.max_rate), f"rate {format_money(rate)}/h above the max"
+    hours = (task.budget or 0) / rate
+    if hours >= 8:
+        return 1.0, "rate within budget"
+    return hours / 8, f"budget covers {hours:.0f} h at their rate"
+
+
+def _activity(profile: FreelancerProfile, now: datetime) -> float:
+    last = as_utc(profile.last_active_at)
+    if last is None:
+        return 0.3
+    days = (now - last).total_seconds() / 86400
+    return 1.0 if days <= 7 else max(0.0, 1 - (days - 7) / 83)
+
+
+def score(task: Task, profile: FreelancerProfile, config, now: datetime | None = None) -> Match:
+    now = now or utcnow()
+    weights = config["MATCH_WEIGHTS"]
+    levels = {fs.skill_id: fs.level for fs in profile.skills}
+    required_part, nice_part, covered, required_count = _skill_parts(task, levels)
+
+    rating = bayesian(profile.rating_sum, profile.rating_count, config["MATCH_RATING_PRIOR"],
+                      config["MATCH_RATING_PRIOR_WEIGHT"])
+    empathy = bayesian(profile.empathy_sum, profile.empathy_count, NEUTRAL_EMPATHY, 5 * 3)
+    on_time = bayesian(profile.on_time_count, profile.completed_count, ON_TIME_PRIOR, ON_TIME_PRIOR_WEIGHT)
+    overlap = timezone_overlap(task, profile)
+    window = task.work_hours_end - task.work_hours_start
+    rate_part, rate_reason = _rate_fit(task, profile)
+    parts = {
+        "required_skills": required_part,
+        "nice_skills": nice_part,
+        "rating": (rating - 1) / 4,
+        "empathy": (empathy - 1) / 4,
+        "rate_fit": rate_part,
+        "timezone": overlap / window if window else 1.0,
+        "on_time": on_time,
+        "activity": _activity(profile, now),
+    }
+    total_weight = sum(weights.values())
+    value = sum(weights[name] * parts[name] for name in weights) / total_weight
+
+    reasons = []
+    if required_count:
+        min_level = min(ts.min_level for ts in task.required_skills)
+        reasons.append(f"covers {covered}/{required_count} required skill{'s' if required_count > 1 else ''}"
+                       f" at level {min_level}+")
+    spoken = {l.language: l.proficiency for l in profile.languages}
+    for code in task.language_codes:
+        if code in spoken:
+            level = "native" if spoken[code] == "native" else spoken[code]
+            reasons.append(f"{level} {LANGUAGES.get(code, code)}")
+    reasons.append(CHANNELS.get(task.channel, task.channel).lower())
+    if profile.rating_count:
+        reasons.append(f"{profile.rating_sum / profile.rating_count:.1f} stars over {profile.rating_count} "
+                       f"review{'s' if profile.rating_count != 1 else ''}")
+    else:
+        reasons.append("no reviews yet")
+    if rate_reason:
+        reasons.append(rate_reason)
+    reasons.append(f"{overlap} h time-zone overlap")
+    return Match(profile=profile, score=round(value, 4), parts=parts, reasons=reasons)
