@@ -43,5 +43,9 @@ test: install-dev
 		$(BIN)/python -m pytest -m "not e2e"; \
 	fi
 
+# Matching and browsing at scale (100k specialists, 50k tasks); PostgreSQL with BENCH_DATABASE_URL.
+bench: install
+	$(BIN)/python bench/run.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache

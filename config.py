@@ -112,7 +112,7 @@ class Config:
     }
     MATCH_RATING_PRIOR = 4.5         # the platform's mean rating the shrinkage pulls toward
     MATCH_RATING_PRIOR_WEIGHT = 8    # how many "virtual reviews" the prior counts for
-    MATCH_CANDIDATES = _env_int("MATCH_CANDIDATES", 300)   # ranked in Python after the SQL filters
+    MATCH_CANDIDATES = _env_int("MATCH_CANDIDATES", 150)   # ranked in Python after the SQL filters
     MATCH_AUTO_INVITE = _env_int("MATCH_AUTO_INVITE", 5)   # invited when a "match me" task is published
     MATCH_MIN_LANGUAGE_LEVEL = "B2"  # a task's languages must be spoken at least this well
 
@@ -127,6 +127,12 @@ class Config:
     STRIPE_PUBLISHABLE_KEY = _env("STRIPE_PUBLISHABLE_KEY")
     STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
     STRIPE_CONNECT_WEBHOOK_SECRET = _env("STRIPE_CONNECT_WEBHOOK_SECRET")
+
+    # Page cache for anonymous visitors of public listings. SimpleCache is per process;
+    # set CACHE_REDIS_URL to share it between gunicorn workers.
+    CACHE_TYPE = "RedisCache" if _env("CACHE_REDIS_URL") else _env("CACHE_TYPE", "SimpleCache")
+    CACHE_REDIS_URL = _env("CACHE_REDIS_URL")
+    CACHE_DEFAULT_TIMEOUT = _env_int("CACHE_DEFAULT_TIMEOUT", 30)   # seconds a cached listing may be stale
 
     BOOTSTRAP_SERVE_LOCAL = True
     BOOTSTRAP_BOOTSWATCH_THEME = None
@@ -151,6 +157,7 @@ class TestingConfig(Config):
     MAIL_SERVER = None
     OUTBOX_PUBLIC = False
     TRUSTED_HOSTS = None
+    CACHE_TYPE = "NullCache"  # tests/tasks/test_listing_cache.py switches a real cache on
 
 
 class ProductionConfig(Config):

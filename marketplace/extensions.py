@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_bootstrap import Bootstrap5
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -39,6 +40,8 @@ migrate = Migrate(render_as_batch=True, compare_type=True, include_object=includ
 login_manager = LoginManager()
 csrf = CSRFProtect()
 bootstrap = Bootstrap5()
+# Short-lived page cache for anonymous visitors of public listings (see tasks/views.py).
+cache = Cache()
 # request.remote_addr only: X-Forwarded-For is honoured solely through ProxyFix,
 # which create_app() installs only when PROXY_FIX_X_FOR is configured.
 limiter = Limiter(key_func=get_remote_address)

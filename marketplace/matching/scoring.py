@@ -6,6 +6,7 @@ weights come from config MATCH_WEIGHTS (documented there).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -22,11 +23,39 @@ ON_TIME_PRIOR, ON_TIME_PRIOR_WEIGHT = 0.9, 3
 
 
 @dataclass
+class Candidate:
+    """The figures scoring needs about one specialist (loaded as plain rows, not ORM objects)."""
+    user_id: int
+    hourly_rate: int | None
+    timezone: str
+    rating_sum: int = 0
+    rating_count: int = 0
+    empathy_sum: int = 0
+    empathy_count: int = 0
+    on_time_count: int = 0
+    completed_count: int = 0
+    last_active_at: datetime | None = None
+    levels: dict[int, int] = field(default_factory=dict)     # skill id -> level
+    spoken: dict[str, str] = field(default_factory=dict)     # language -> proficiency
+
+    @classmethod
+    def from_profile(cls, profile: FreelancerProfile) -> "Candidate":
+        return cls(user_id=profile.user_id, hourly_rate=profile.hourly_rate, timezone=profile.timezone,
+                   rating_sum=profile.rating_sum, rating_count=profile.rating_count,
+                   empathy_sum=profile.empathy_sum, empathy_count=profile.empathy_count,
+                   on_time_count=profile.on_time_count, completed_count=profile.completed_count,
+                   last_active_at=profile.last_active_at,
+                   levels={fs.skill_id: fs.level for fs in profile.skills},
+                   spoken={l.language: l.proficiency for l in profile.languages})
+
+
+@dataclass
 class Match:
-    profile: FreelancerProfile
+    candidate: Candidate
     score: float
     parts: dict[str, float]
     reasons: list[str] = field(default_factory=list)
+    profile: FreelancerProfile | None = None   # attached for the results that are shown
 
     @property
     def explanation(self) -> str:
@@ -56,7 +85,8 @@ def _skill_parts(task: Task, levels: dict[int, int]) -> tuple[float, float, int,
     return required_part, nice_part, covered, len(required)
 
 
-def _utc_hours(zone: str, start: int, end: int, on: date) -> set[int]:
+@lru_cache(maxsize=4096)
+def _utc_hours(zone: str, start: int, end: int, on: date) -> frozenset[int]:
     """The UTC hours (as offsets from `on` 00:00 UTC, in 0..47) covered by local [start, end)."""
     tz = ZoneInfo(zone)
     begin = datetime.combine(on, time(0), tzinfo=tz) + timedelta(hours=start)
@@ -64,10 +94,10 @@ def _utc_hours(zone: str, start: int, end: int, on: date) -> set[int]:
     for h in range(end - start):
         moment = (begin + timedelta(hours=h)).astimezone(timezone.utc)
         hours.add(int((moment - datetime.combine(on, time(0), tzinfo=timezone.utc)).total_seconds() // 3600) % 24)
-    return hours
+    return frozenset(hours)
 
 
-def timezone_overlap(task: Task, profile: FreelancerProfile) -> int:
+def timezone_overlap(task: Task, profile: Candidate) -> int:
     """Hours of the task's daily coverage that fall inside the specialist's working day."""
     on = task.start_date
     wanted = _utc_hours(task.timezone, task.work_hours_start, task.work_hours_end, on)
@@ -75,7 +105,7 @@ def timezone_overlap(task: Task, profile: FreelancerProfile) -> int:
     return len(wanted & available)
 
 
-def _rate_fit(task: Task, profile: FreelancerProfile) -> tuple[float, str | None]:
+def _rate_fit(task: Task, profile: Candidate) -> tuple[float, str | None]:
     rate = profile.hourly_rate
     if not rate:
         return 0.3, None
@@ -89,7 +119,7 @@ def _rate_fit(task: Task, profile: FreelancerProfile) -> tuple[float, str | None
     return hours / 8, f"budget covers {hours:.0f} h at their rate"
 
 
-def _activity(profile: FreelancerProfile, now: datetime) -> float:
+def _activity(profile: Candidate, now: datetime) -> float:
     last = as_utc(profile.last_active_at)
     if last is None:
         return 0.3
@@ -97,10 +127,10 @@ def _activity(profile: FreelancerProfile, now: datetime) -> float:
     return 1.0 if days <= 7 else max(0.0, 1 - (days - 7) / 83)
 
 
-def score(task: Task, profile: FreelancerProfile, config, now: datetime | None = None) -> Match:
+def score(task: Task, profile: Candidate, config, now: datetime | None = None) -> Match:
     now = now or utcnow()
     weights = config["MATCH_WEIGHTS"]
-    levels = {fs.skill_id: fs.level for fs in profile.skills}
+    levels = profile.levels
     required_part, nice_part, covered, required_count = _skill_parts(task, levels)
 
     rating = bayesian(profile.rating_sum, profile.rating_count, config["MATCH_RATING_PRIOR"],
@@ -128,7 +158,7 @@ def score(task: Task, profile: FreelancerProfile, config, now: datetime | None =
         min_level = min(ts.min_level for ts in task.required_skills)
         reasons.append(f"covers {covered}/{required_count} required skill{'s' if required_count > 1 else ''}"
                        f" at level {min_level}+")
-    spoken = {l.language: l.proficiency for l in profile.languages}
+    spoken = profile.spoken
     for code in task.language_codes:
         if code in spoken:
             level = "native" if spoken[code] == "native" else spoken[code]
@@ -142,4 +172,4 @@ def score(task: Task, profile: FreelancerProfile, config, now: datetime | None =
     if rate_reason:
         reasons.append(rate_reason)
     reasons.append(f"{overlap} h time-zone overlap")
-    return Match(profile=profile, score=round(value, 4), parts=parts, reasons=reasons)
+    return Match(candidate=profile, score=round(value, 4), parts=parts, reasons=reasons)

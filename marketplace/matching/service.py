@@ -21,7 +21,7 @@ from marketplace.core.errors import Conflict, Forbidden
 from marketplace.core.reference import PROFICIENCY_RANK
 from marketplace.engagements.models import Engagement
 from marketplace.extensions import db
-from marketplace.matching.scoring import Match, score
+from marketplace.matching.scoring import Candidate, Match, score
 from marketplace.profiles.models import FreelancerChannel, FreelancerLanguage, FreelancerProfile, FreelancerSkill
 from marketplace.tasks.models import HiringMode, ModerationStatus, Task, TaskLanguage, TaskSkill, TaskStatus
 
@@ -36,55 +36,124 @@ def _speaks(language: str, levels: list[str]):
                           FreelancerLanguage.language == language, FreelancerLanguage.proficiency.in_(levels))
 
 
-def _hard_filters(task: Task) -> list:
+def eligible_specialists(task: Task):
+    """SELECT of specialist ids passing the hard filters (uncorrelated IN subqueries: cheap to plan)."""
     levels = _good_enough_levels()
-    conditions = [
-        User.status == AccountStatus.ACTIVE, User.role == Role.FREELANCER,
-        FreelancerProfile.hours_per_week > 0, FreelancerProfile.hourly_rate.is_not(None),
-        exists().where(FreelancerChannel.freelancer_id == FreelancerProfile.user_id,
-                       FreelancerChannel.channel == task.channel),
-        not_(exists().where(Bid.task_id == task.id, Bid.freelancer_id == FreelancerProfile.user_id,
+    stmt = (select(FreelancerProfile.user_id).join(User, User.id == FreelancerProfile.user_id)
+            .where(User.status == AccountStatus.ACTIVE, User.role == Role.FREELANCER,
+                   FreelancerProfile.hours_per_week > 0, FreelancerProfile.hourly_rate.is_not(None),
+                   FreelancerProfile.user_id != task.business_id,
+                   FreelancerProfile.user_id.in_(select(FreelancerChannel.freelancer_id)
+                                                 .where(FreelancerChannel.channel == task.channel)),
+                   FreelancerProfile.user_id.not_in(
+                       select(Bid.freelancer_id).where(Bid.task_id == task.id,
+                                                       Bid.status.in_((BidStatus.PENDING, BidStatus.ACCEPTED)))),
+                   FreelancerProfile.user_id.not_in(select(Engagement.freelancer_id)
+                                                    .where(Engagement.task_id == task.id))))
+    for code in task.language_codes:
+        stmt = stmt.where(FreelancerProfile.user_id.in_(
+            select(FreelancerLanguage.freelancer_id).where(FreelancerLanguage.language == code,
+                                                           FreelancerLanguage.proficiency.in_(levels))))
+    return stmt
+
+
+# How many of the strongest skill holders the fast path checks against the hard filters.
+PREFILTER = 3000
+
+
+def _is_eligible(task: Task, freelancer_id):
+    """Correlated hard-filter checks for one specialist id: index lookups, for a bounded id list."""
+    levels = _good_enough_levels()
+    checks = [
+        exists().where(FreelancerProfile.user_id == freelancer_id, FreelancerProfile.hours_per_week > 0,
+                       FreelancerProfile.hourly_rate.is_not(None)),
+        exists().where(User.id == freelancer_id, User.status == AccountStatus.ACTIVE, User.role == Role.FREELANCER,
+                       User.id != task.business_id),
+        exists().where(FreelancerChannel.freelancer_id == freelancer_id, FreelancerChannel.channel == task.channel),
+        not_(exists().where(Bid.task_id == task.id, Bid.freelancer_id == freelancer_id,
                             Bid.status.in_((BidStatus.PENDING, BidStatus.ACCEPTED)))),
-        not_(exists().where(Engagement.task_id == task.id, Engagement.freelancer_id == FreelancerProfile.user_id)),
-        FreelancerProfile.user_id != task.business_id,
+        not_(exists().where(Engagement.task_id == task.id, Engagement.freelancer_id == freelancer_id)),
     ]
-    conditions += [_speaks(code, levels) for code in task.language_codes]
-    return conditions
+    checks += [exists().where(FreelancerLanguage.freelancer_id == freelancer_id, FreelancerLanguage.language == code,
+                              FreelancerLanguage.proficiency.in_(levels)) for code in task.language_codes]
+    return checks
 
 
-def candidate_ids(task: Task, limit: int) -> list[int]:
-    """Specialists passing the hard filters, best required-skill coverage first (bounded)."""
+def candidate_ids(task: Task, limit: int, enough: int | None = None) -> list[int]:
+    """Specialists passing the hard filters, best required-skill coverage first (bounded).
+
+    Fast path: the PREFILTER strongest holders of the required skills (an index-only
+    scan on freelancer_skills(skill_id, level, freelancer_id)), checked one by one
+    against the hard filters. If that leaves fewer than `enough` (default `limit`;
+    rare languages or channels), the full query filters everyone first and then ranks.
+    """
     required = {ts.skill_id: ts.min_level for ts in task.required_skills}
+    fs = FreelancerSkill
+    meets = or_(*[and_(fs.skill_id == sid, fs.level >= level) for sid, level in required.items()])
+    top = (select(fs.freelancer_id.label("freelancer_id"), func.count().label("coverage"),
+                  func.sum(fs.level).label("strength"))
+           .where(meets).group_by(fs.freelancer_id)
+           .order_by(func.count().desc(), func.sum(fs.level).desc(), fs.freelancer_id)
+           .limit(PREFILTER).cte("top_holders"))
+    fast = (select(top.c.freelancer_id).where(*_is_eligible(task, top.c.freelancer_id))
+            .order_by(top.c.coverage.desc(), top.c.strength.desc(), top.c.freelancer_id).limit(limit))
+    ids = list(db.session.scalars(fast))
+    if len(ids) >= (enough or limit):
+        return ids
     skill_ids = [ts.skill_id for ts in task.skills]
-    min_level = case(*((FreelancerSkill.skill_id == sid, level) for sid, level in required.items()), else_=6)
-    coverage = func.sum(case((FreelancerSkill.level >= min_level, 1), else_=0)).label("coverage")
-    strength = func.sum(FreelancerSkill.level).label("strength")
-    stmt = (select(FreelancerSkill.freelancer_id)
-            .join(FreelancerProfile, FreelancerProfile.user_id == FreelancerSkill.freelancer_id)
-            .join(User, User.id == FreelancerProfile.user_id)
-            .where(FreelancerSkill.skill_id.in_(skill_ids), *_hard_filters(task))
-            .group_by(FreelancerSkill.freelancer_id)
-            .order_by(coverage.desc(), strength.desc(), FreelancerSkill.freelancer_id)
+    min_level = case(*((fs.skill_id == sid, level) for sid, level in required.items()), else_=6)
+    coverage = func.sum(case((fs.level >= min_level, 1), else_=0))
+    full = (select(fs.freelancer_id)
+            .where(fs.skill_id.in_(skill_ids), fs.freelancer_id.in_(eligible_specialists(task)))
+            .group_by(fs.freelancer_id)
+            .order_by(coverage.desc(), func.sum(fs.level).desc(), fs.freelancer_id)
             .limit(limit))
-    return list(db.session.scalars(stmt))
+    return list(db.session.scalars(full))
 
 
-def _load_profiles(ids: list[int]) -> list[FreelancerProfile]:
+def load_candidates(ids: list[int]) -> list[Candidate]:
+    """The scoring figures of these specialists as plain rows: three queries, no ORM objects."""
     if not ids:
         return []
-    return list(db.session.scalars(select(FreelancerProfile).where(FreelancerProfile.user_id.in_(ids))
-                                   .options(selectinload(FreelancerProfile.skills),
-                                            selectinload(FreelancerProfile.languages),
-                                            selectinload(FreelancerProfile.channels))))
+    p = FreelancerProfile
+    rows = db.session.execute(select(p.user_id, p.hourly_rate, p.timezone, p.rating_sum, p.rating_count,
+                                     p.empathy_sum, p.empathy_count, p.on_time_count, p.completed_count,
+                                     p.last_active_at).where(p.user_id.in_(ids)))
+    candidates = {row.user_id: Candidate(*row) for row in rows}
+    for fid, skill_id, level in db.session.execute(
+            select(FreelancerSkill.freelancer_id, FreelancerSkill.skill_id, FreelancerSkill.level)
+            .where(FreelancerSkill.freelancer_id.in_(ids))):
+        candidates[fid].levels[skill_id] = level
+    for fid, language, proficiency in db.session.execute(
+            select(FreelancerLanguage.freelancer_id, FreelancerLanguage.language, FreelancerLanguage.proficiency)
+            .where(FreelancerLanguage.freelancer_id.in_(ids))):
+        candidates[fid].spoken[language] = proficiency
+    return list(candidates.values())
+
+
+def _attach_profiles(matches: list[Match]) -> None:
+    """Load the ORM profiles (with user, skills, languages, channels) of the results shown."""
+    ids = [m.candidate.user_id for m in matches]
+    if not ids:
+        return
+    profiles = {p.user_id: p for p in db.session.scalars(
+        select(FreelancerProfile).where(FreelancerProfile.user_id.in_(ids))
+        .options(selectinload(FreelancerProfile.skills), selectinload(FreelancerProfile.languages),
+                 selectinload(FreelancerProfile.channels)))}
+    for match in matches:
+        match.profile = profiles[match.candidate.user_id]
 
 
 def rank_specialists(task: Task, limit: int = 20) -> list[Match]:
     """The top specialists for a task, each with its explanation."""
     config = current_app.config
-    profiles = _load_profiles(candidate_ids(task, config["MATCH_CANDIDATES"]))
-    matches = [score(task, profile, config) for profile in profiles]
-    matches.sort(key=lambda m: (-m.score, m.profile.user_id))
-    return matches[:limit]
+    # Two candidates per result shown is enough from the fast path; otherwise search everyone.
+    candidates = load_candidates(candidate_ids(task, config["MATCH_CANDIDATES"], enough=2 * limit))
+    matches = [score(task, candidate, config) for candidate in candidates]
+    matches.sort(key=lambda m: (-m.score, m.candidate.user_id))
+    top = matches[:limit]
+    _attach_profiles(top)
+    return top
 
 
 def match_for_owner(actor: User, task: Task, limit: int = 20) -> list[Match]:
@@ -127,7 +196,7 @@ def auto_invite(task: Task) -> int:
     owner = db.session.get(User, task.business_id)
     invited = 0
     for match in rank_specialists(task, current_app.config["MATCH_AUTO_INVITE"]):
-        invite(owner, task, match.profile.user_id,
+        invite(owner, task, match.candidate.user_id,
                f"Our matching picked you for this task: {match.explanation}.", automatic=True)
         invited += 1
     return invited
@@ -169,7 +238,8 @@ def rank_tasks(profile: FreelancerProfile, task_ids: list[int] | None = None, li
     tasks = db.session.scalars(select(Task).where(Task.id.in_(ids))
                                .options(selectinload(Task.skills), selectinload(Task.languages),
                                         selectinload(Task.business))).all()
-    ranked = [(task, score(task, profile, config)) for task in tasks]
+    candidate = Candidate.from_profile(profile)
+    ranked = [(task, score(task, candidate, config)) for task in tasks]
     ranked.sort(key=lambda pair: (-pair[1].score, -pair[0].id))
     return ranked[:limit]
 

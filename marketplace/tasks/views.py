@@ -9,7 +9,7 @@ from marketplace.bidding.forms import ActionForm, BidForm, DeclineForm
 from marketplace.core.errors import DomainError, Forbidden
 from marketplace.core.forms import attach_error, bounded_int
 from marketplace.core.money import parse_major, to_major
-from marketplace.extensions import db
+from marketplace.extensions import cache, db
 from marketplace.profiles.services import all_skills
 from marketplace.tasks import search, services
 from marketplace.tasks.forms import NICE_ROWS, REQUIRED_ROWS, TaskForm
@@ -21,7 +21,15 @@ def _actor():
     return current_user if current_user.is_authenticated else None
 
 
+def _personal_request() -> bool:
+    """Pages for logged-in users (navigation, best match) or with pending flashes are never cached."""
+    from flask import session
+    return current_user.is_authenticated or bool(session.get("_flashes"))
+
+
 @bp.get("/tasks")
+@cache.cached(query_string=True, unless=_personal_request,  # CACHE_DEFAULT_TIMEOUT seconds
+              response_filter=lambda response: getattr(response, "status_code", 200) == 200)
 def browse():
     params = search.parse_query(request.args)
     page_number = bounded_int(request.args, "page", 1)

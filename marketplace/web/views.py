@@ -35,6 +35,13 @@ def dashboard():
     return render_template("web/dashboard.html", resend_form=ResendVerificationForm(), **context)
 
 
+@bp.get("/ping")
+@limiter.exempt
+def ping():
+    """Liveness: the process answers (no database). /healthz is the readiness check."""
+    return "pong", 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+
 @bp.get("/healthz")
 @limiter.exempt
 @csrf.exempt
