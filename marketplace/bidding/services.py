@@ -284,6 +284,8 @@ def get_invitation_for(actor: User, invitation_id: int) -> Invitation:
 def answer_invitation(actor: User, invitation: Invitation, accept: bool) -> None:
     if actor.id != invitation.freelancer_id:
         raise Forbidden("Only the invited specialist can answer this invitation.")
+    if accept and (invitation.task.status != TaskStatus.OPEN or not invitation.task.is_visible_publicly):
+        raise Conflict("This task is no longer hiring, so the invitation can't be accepted.")
     to = InvitationStatus.ACCEPTED if accept else InvitationStatus.DECLINED
     changed = db.session.execute(update(Invitation).where(Invitation.id == invitation.id,
                                                           Invitation.status == InvitationStatus.PENDING)

@@ -1,7 +1,7 @@
 """Proposal and invitation pages and actions."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from marketplace.bidding import services
@@ -56,7 +56,13 @@ def quote():
         return jsonify(error="Bad amount", message="Enter an amount like 120 or 120.50."), 400
     if amount <= 0:
         return jsonify(error="Bad amount", message="Enter an amount above zero."), 400
-    q = services.quote(task, amount, request.args.get("estimated_hours", type=int))
+    hours = request.args.get("estimated_hours", type=int)
+    if hours is not None and not 1 <= hours <= current_app.config["MAX_ESTIMATED_HOURS"]:
+        return jsonify(error="Bad hours", message=f"Estimate between 1 and "
+                                                  f"{current_app.config['MAX_ESTIMATED_HOURS']} hours."), 400
+    if amount > current_app.config["MAX_BID_AMOUNT"]:
+        return jsonify(error="Bad amount", message="That amount is above the largest we can hold."), 400
+    q = services.quote(task, amount, hours)
     return jsonify(total=q.total, fee=q.fee, payout=q.payout, fee_bps=q.fee_bps)
 
 
