@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import and_, case, exists, func, not_, or_, select
+from sqlalchemy import and_, case, exists, func, not_, or_, select, union_all
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import AccountStatus, Role, User
@@ -89,11 +89,13 @@ def candidate_ids(task: Task, limit: int, enough: int | None = None) -> list[int
     """
     required = {ts.skill_id: ts.min_level for ts in task.required_skills}
     fs = FreelancerSkill
-    meets = or_(*[and_(fs.skill_id == sid, fs.level >= level) for sid, level in required.items()])
-    top = (select(fs.freelancer_id.label("freelancer_id"), func.count().label("coverage"),
-                  func.sum(fs.level).label("strength"))
-           .where(meets).group_by(fs.freelancer_id)
-           .order_by(func.count().desc(), func.sum(fs.level).desc(), fs.freelancer_id)
+    # One index-only range scan per required skill (skill_id, level >= minimum), then aggregate.
+    holders = union_all(*[select(fs.freelancer_id.label("freelancer_id"), fs.level.label("level"))
+                          .where(fs.skill_id == sid, fs.level >= level) for sid, level in required.items()]
+                        ).subquery("holders")
+    top = (select(holders.c.freelancer_id, func.count().label("coverage"), func.sum(holders.c.level).label("strength"))
+           .group_by(holders.c.freelancer_id)
+           .order_by(func.count().desc(), func.sum(holders.c.level).desc(), holders.c.freelancer_id)
            .limit(PREFILTER).cte("top_holders"))
     fast = (select(top.c.freelancer_id).where(*_is_eligible(task, top.c.freelancer_id))
             .order_by(top.c.coverage.desc(), top.c.strength.desc(), top.c.freelancer_id).limit(limit))
