@@ -226,7 +226,7 @@ def _bulk_businesses(rng: random.Random, password_hash: str, start: int, n: int)
 
 
 @click.command("seed-demo")
-@click.option("--freelancers", default=40, show_default=True, type=click.IntRange(0, 1_000_000))
+@click.option("--freelancers", default=300, show_default=True, type=click.IntRange(0, 1_000_000))
 @click.option("--businesses", default=10, show_default=True, type=click.IntRange(0, 1_000_000))
 @click.option("--tasks", default=30, show_default=True, type=click.IntRange(0, 1_000_000),
               help="Open demo tasks spread over the businesses.")

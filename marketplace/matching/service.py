@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from marketplace.accounts.models import AccountStatus, Role, User
 from marketplace.bidding.models import Bid, BidStatus, Invitation, InvitationStatus
 from marketplace.core.errors import Conflict, Forbidden
-from marketplace.core.reference import PROFICIENCY_RANK
+from marketplace.core.reference import LANGUAGES, PROFICIENCY_RANK
 from marketplace.engagements.models import Engagement
 from marketplace.extensions import db
 from marketplace.matching.scoring import Candidate, Match, score
@@ -178,7 +178,7 @@ def why_empty(task: Task) -> list[EmptyReason]:
     base = (select(func.count()).select_from(FreelancerProfile).join(User, User.id == FreelancerProfile.user_id)
             .where(User.status == AccountStatus.ACTIVE, FreelancerProfile.hourly_rate.is_not(None)))
     levels = _good_enough_levels()
-    checks = [(f"speak {', '.join(c.upper() for c in task.language_codes)} at "
+    checks = [(f"speak {' and '.join(LANGUAGES.get(c, c) for c in task.language_codes)} at "
                f"{current_app.config['MATCH_MIN_LANGUAGE_LEVEL']} or better",
                and_(*[_speaks(code, levels) for code in task.language_codes])),
               (f"work on {task.channel}", exists().where(FreelancerChannel.freelancer_id == FreelancerProfile.user_id,
