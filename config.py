@@ -118,6 +118,7 @@ class Config:
 
     # Marketplace
     MAX_TASK_SEATS = _env_int("MAX_TASK_SEATS", 20)
+    MAX_TASK_DAYS_AHEAD = _env_int("MAX_TASK_DAYS_AHEAD", 730)
     TASKS_PER_PAGE = _env_int("TASKS_PER_PAGE", 20)
     # Absolute base of links in emails sent outside a request (jobs, digests).
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
@@ -181,4 +182,5 @@ CONFIGS = {
 
 
 def config_from_env() -> type[Config]:
-    return CONFIGS[_env("APP_ENV", "development")]
+    # Production unless told otherwise: a deploy that forgets APP_ENV stays locked down.
+    return CONFIGS[_env("APP_ENV", "production")]

@@ -207,6 +207,7 @@ def serve_and_load(url: str) -> dict:
 def main() -> None:
     url = database_url()
     os.environ.setdefault("RATELIMIT_ENABLED", "0")
+    os.environ.setdefault("APP_ENV", "development")
     from marketplace import create_app
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TRUSTED_HOSTS": None, "RATELIMIT_ENABLED": False})

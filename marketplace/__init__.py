@@ -39,6 +39,8 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         hops = app.config["PROXY_FIX_X_FOR"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    from marketplace.core.requests import register_request_guards
+    register_request_guards(app)  # before blueprints: routes compile with the bounded int converter
     register_extensions(app)
     import_models()
     register_blueprints(app)

@@ -6,6 +6,7 @@ migrations, so every run also proves the migrations reach head.
 """
 from __future__ import annotations
 
+import os
 import re
 import threading
 
@@ -21,6 +22,10 @@ from marketplace import create_app
 from marketplace.extensions import db
 
 from tests import factories
+
+# Apps the tests build from a dict of settings start from development defaults;
+# the shared app below uses TestingConfig explicitly.
+os.environ.setdefault("APP_ENV", "development")
 
 
 class FreshContextClient(FlaskClient):

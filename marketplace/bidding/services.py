@@ -181,6 +181,9 @@ def edit_bid(actor: User, bid: Bid, *, amount: int, estimated_hours: int | None,
     _set_status(bid, BidStatus.PENDING, "This proposal was just answered and can no longer be edited.",
                 amount=amount, estimated_hours=estimated_hours, cover_note=cover_note.strip(),
                 availability_note=availability_note.strip())
+    notify(bid.task.business_id, "bid_edited", f"{actor.full_name} updated their proposal on “{bid.task.title}”",
+           f"New total: {format_money(bid_total(bid.task, amount, estimated_hours), bid.task.currency)}.",
+           f"/tasks/{bid.task_id}#bid-{bid.id}")
 
 
 def withdraw_bid(actor: User, bid: Bid) -> None:

@@ -140,7 +140,16 @@ def decline(bid_id: int):
 @login_required
 def accept(bid_id: int):
     bid = services.get_bid_for(current_user, bid_id)
-    ok, engagement = _run(bid, accept_bid, ActionForm(), "Hired! Fund the engagement so the work can start.")
+    seen = {}
+    if request.form.get("seen_amount"):
+        try:
+            seen = {"seen_amount": int(request.form["seen_amount"]),
+                    "seen_hours": int(request.form["seen_hours"]) if request.form.get("seen_hours") else None}
+        except ValueError:
+            flash("That form was tampered with. Reload the page and try again.", "danger")
+            return _back_to_task(bid, "#proposals")
+    ok, engagement = _run(bid, accept_bid, ActionForm(), "Hired! Fund the engagement so the work can start.",
+                          **seen)
     if not ok:
         return _back_to_task(bid, "#proposals")
     return redirect(url_for("engagements.show", engagement_id=engagement.id))

@@ -34,7 +34,8 @@ def parse_major(text: str | Decimal | int | float) -> int:
         value = Decimal(str(text).strip())
     except InvalidOperation as exc:
         raise ValueError("not a number") from exc
-    if not value.is_finite():
+    if not value.is_finite() or value.adjusted() > 15:
+        # adjusted() is the exponent: refuse absurd magnitudes before they cost CPU or overflow.
         raise ValueError("not a number")
     minor = value * MINOR_UNITS
     if minor != minor.to_integral_value():

@@ -33,7 +33,13 @@ from marketplace.tasks.models import Task, TaskStatus
 ALREADY_FILLED = "All seats on this task are already filled."
 
 
-def accept_bid(actor: User, bid: Bid) -> Engagement:
+CHANGED = "The specialist changed this proposal a moment ago. Review the new terms before hiring."
+
+
+def accept_bid(actor: User, bid: Bid, seen_amount: int | None = None,
+               seen_hours: int | None = None) -> Engagement:
+    """Hire on `bid`. `seen_amount`/`seen_hours` are the terms the business was shown: if the
+    specialist edited the proposal since, nothing happens and the business is told."""
     task: Task = bid.task
     if actor.id != task.business_id:
         raise Forbidden("Only the business that posted this task can hire for it.")
@@ -44,6 +50,8 @@ def accept_bid(actor: User, bid: Bid) -> Engagement:
                        else "This task is not open for hiring.")
     if bid.status != BidStatus.PENDING:
         raise Conflict("This proposal is no longer pending.")
+    if seen_amount is not None and (bid.amount, bid.estimated_hours) != (seen_amount, seen_hours):
+        raise Conflict(CHANGED)
 
     # The task row is locked first, then the bid: every hiring path takes locks in
     # this order, so parallel acceptances queue up instead of deadlocking.
@@ -53,11 +61,13 @@ def accept_bid(actor: User, bid: Bid) -> Engagement:
                               .execution_options(synchronize_session=False))
     if seat.rowcount != 1:
         raise Conflict(ALREADY_FILLED)
-    taken = db.session.execute(update(Bid).where(Bid.id == bid.id, Bid.status == BidStatus.PENDING)
+    terms = [Bid.amount == seen_amount, Bid.estimated_hours.is_(None) if seen_hours is None
+             else Bid.estimated_hours == seen_hours] if seen_amount is not None else []
+    taken = db.session.execute(update(Bid).where(Bid.id == bid.id, Bid.status == BidStatus.PENDING, *terms)
                                .values(status=BidStatus.ACCEPTED, updated_at=utcnow())
                                .execution_options(synchronize_session=False))
     if taken.rowcount != 1:
-        raise Conflict("This proposal is no longer pending.")
+        raise Conflict(CHANGED if terms else "This proposal is no longer pending.")
     db.session.refresh(task)
     db.session.refresh(bid)
 

@@ -100,8 +100,11 @@ def _utc_hours(zone: str, start: int, end: int, on: date) -> frozenset[int]:
 def timezone_overlap(task: Task, profile: Candidate) -> int:
     """Hours of the task's daily coverage that fall inside the specialist's working day."""
     on = task.start_date
-    wanted = _utc_hours(task.timezone, task.work_hours_start, task.work_hours_end, on)
-    available = _utc_hours(profile.timezone or "UTC", *DEFAULT_DAY, on)
+    try:
+        wanted = _utc_hours(task.timezone, task.work_hours_start, task.work_hours_end, on)
+        available = _utc_hours(profile.timezone or "UTC", *DEFAULT_DAY, on)
+    except (OverflowError, ValueError):  # dates at the edge of the calendar
+        return 0
     return len(wanted & available)
 
 

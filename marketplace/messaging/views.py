@@ -7,7 +7,7 @@ from jinja2.utils import urlize
 from markupsafe import Markup
 
 from marketplace.core.errors import DomainError
-from marketplace.core.forms import attach_error
+from marketplace.core.forms import attach_error, bounded_int
 from marketplace.extensions import db
 from marketplace.messaging import services
 from marketplace.messaging.forms import MessageForm
@@ -26,7 +26,7 @@ def message_html(text: str | None) -> Markup:
 @bp.get("/messages")
 @login_required
 def inbox():
-    page = request.args.get("page", 1, type=int) or 1
+    page = bounded_int(request.args, "page", 1)
     return render_template("messaging/inbox.html", inbox=services.threads_for(current_user, page))
 
 
@@ -34,7 +34,7 @@ def inbox():
 @login_required
 def thread(thread_id: int):
     conversation = services.get_thread_for(current_user, thread_id)
-    before = request.args.get("before", type=int)
+    before = bounded_int(request.args, "before", 0, low=0, high=2**31 - 1) or None
     if before is None:
         services.mark_thread_read(current_user, conversation)
         db.session.commit()

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from marketplace.core.time import as_utc, utcnow
 from marketplace.core.urls import safe_next
+from marketplace.core.forms import bounded_int
 from marketplace.extensions import db
 from marketplace.notifications import services
 
@@ -65,7 +66,7 @@ def time_ago(value: datetime | None) -> str:
 @bp.get("/notifications")
 @login_required
 def index():
-    page = request.args.get("page", 1, type=int) or 1
+    page = bounded_int(request.args, "page", 1)
     return render_template("notifications/index.html", page=services.list_for(current_user, page),
                            unread=services.unread_count(current_user), kind_badge=kind_badge)
 

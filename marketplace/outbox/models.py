@@ -18,7 +18,8 @@ class OutboxMessage(db.Model):
     to_address: Mapped[str] = mapped_column(String(254), index=True)
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
-    # stored: kept in the outbox only (no MAIL_SERVER); queued: waiting for SMTP; sent; failed
+    # stored: kept in the outbox only (no MAIL_SERVER); queued: waiting for SMTP; sending: claimed by one
+    # delivery run; sent; failed
     status: Mapped[str] = mapped_column(String(16), default="stored")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -12,7 +12,7 @@ import smtplib
 from email.message import EmailMessage
 
 from flask import current_app, g
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
@@ -37,8 +37,17 @@ def deliver_queued(limit: int = 50) -> int:
     cfg = current_app.config
     if not cfg.get("MAIL_SERVER"):
         return 0
-    rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.status == "queued")
-                              .order_by(OutboxMessage.id).limit(limit)).all()
+    ids = list(db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.status == "queued")
+                                  .order_by(OutboxMessage.id).limit(limit)))
+    if not ids:
+        return 0
+    # Claim the rows first, so two requests finishing at once never send the same mail twice.
+    claimed = list(db.session.scalars(update(OutboxMessage).where(OutboxMessage.id.in_(ids),
+                                                                 OutboxMessage.status == "queued")
+                                      .values(status="sending").returning(OutboxMessage.id)))
+    db.session.commit()
+    rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(claimed))
+                              .order_by(OutboxMessage.id)).all()
     if not rows:
         return 0
     sent = 0
@@ -60,7 +69,7 @@ def deliver_queued(limit: int = 50) -> int:
     except (OSError, smtplib.SMTPException) as exc:
         log.warning("SMTP delivery failed: %s", exc)
         for row in rows:
-            if row.status == "queued":
-                row.error = str(exc)[:500]
+            if row.status == "sending":  # back in the queue for the next attempt
+                row.status, row.error = "queued", str(exc)[:500]
     db.session.commit()
     return sent

@@ -6,6 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from marketplace.core.errors import Forbidden, NotFound
+from marketplace.core.forms import bounded_int
 from marketplace.extensions import db
 from marketplace.outbox.models import OutboxMessage
 
@@ -26,7 +27,7 @@ def index():
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
     if to:
         query = query.where(OutboxMessage.to_address == to)
-    page = db.paginate(query, per_page=25, error_out=False)
+    page = db.paginate(query, page=bounded_int(request.args, "page", 1), per_page=25, error_out=False)
     return render_template("outbox/index.html", page=page, to=to)
 
 

@@ -7,6 +7,7 @@ from wtforms import (DecimalField, FieldList, Form, FormField, IntegerField, Sel
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from marketplace.core.forms import MinorUnits
 from marketplace.core.reference import CHANNELS, COMPANY_SIZES, INDUSTRIES, LANGUAGES, PROFICIENCIES, SKILL_LEVELS
 from marketplace.core.time import TIMEZONES
 from marketplace.profiles.models import Skill
@@ -32,7 +33,7 @@ class FreelancerProfileForm(FlaskForm):
                         description="How you work with upset or confused customers, tools you know, results.")
     hourly_rate = DecimalField("Hourly rate (USD)", places=2,
                                validators=[InputRequired("Set your hourly rate."),
-                                           NumberRange(min=5, max=1000, message="Between 5.00 and 1,000.00.")])
+                                           MinorUnits("5", "1000", message="Between 5.00 and 1,000.00.")])
     timezone = SelectField("Time zone", choices=[(z, z) for z in TIMEZONES], default="UTC")
     hours_per_week = IntegerField("Hours per week available", default=20,
                                   validators=[InputRequired("How many hours a week can you work?"),

@@ -6,7 +6,7 @@ user and only flushes: the view commits once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import case, func, select, update
@@ -74,6 +74,10 @@ def validate_task_data(data: TaskData) -> None:
         raise ValidationFailed("The start date must be in the future.", field="start_date")
     if data.end_date < data.start_date:
         raise ValidationFailed("The end date can't be before the start date.", field="end_date")
+    horizon = today + timedelta(days=cfg["MAX_TASK_DAYS_AHEAD"])
+    if data.start_date > horizon or data.end_date > horizon:
+        raise ValidationFailed(f"Dates can be at most {cfg['MAX_TASK_DAYS_AHEAD']} days ahead.",
+                               field="end_date" if data.start_date <= horizon else "start_date")
     if data.pricing not in (Pricing.FIXED.value, Pricing.HOURLY.value):
         raise ValidationFailed("Choose fixed price or hourly.", field="pricing")
     minimum = cfg["PLATFORM_MIN_BUDGET"]
