@@ -129,6 +129,14 @@ class Config:
     STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
     STRIPE_CONNECT_WEBHOOK_SECRET = _env("STRIPE_CONNECT_WEBHOOK_SECRET")
 
+    # Payments (marketplace/payments/): how money is held and released.
+    # PAYMENTS_GATEWAY: "auto" = Stripe when STRIPE_SECRET_KEY is set, else the sandbox
+    # (test mode, ledger-only money); "sandbox" or "stripe" force one.
+    PAYMENTS_GATEWAY = _env("PAYMENTS_GATEWAY", "auto")
+    STRIPE_MAX_NETWORK_RETRIES = _env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
+    # A delivered engagement the business neither approves nor disputes is approved after this many days.
+    AUTO_APPROVE_DAYS = _env_int("AUTO_APPROVE_DAYS", 14)
+
     # Page cache for anonymous visitors of public listings. SimpleCache is per process;
     # set CACHE_REDIS_URL to share it between gunicorn workers.
     CACHE_TYPE = "RedisCache" if _env("CACHE_REDIS_URL") else _env("CACHE_TYPE", "SimpleCache")

@@ -107,6 +107,7 @@ def import_models() -> None:
     from marketplace.messaging import models as _messaging  # noqa: F401
     from marketplace.notifications import models as _notifications  # noqa: F401
     from marketplace.outbox import models as _outbox  # noqa: F401
+    from marketplace.payments import models as _payments  # noqa: F401
     from marketplace.profiles import models as _profiles  # noqa: F401
     from marketplace.tasks import models as _tasks  # noqa: F401
 
@@ -118,12 +119,13 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.messaging.views import bp as messaging_bp
     from marketplace.notifications.views import bp as notifications_bp
     from marketplace.outbox.views import bp as outbox_bp
+    from marketplace.payments.views import bp as payments_bp
     from marketplace.profiles.views import bp as profiles_bp
     from marketplace.tasks.views import bp as tasks_bp
     from marketplace.web.views import bp as web_bp
 
     for bp in (web_bp, accounts_bp, profiles_bp, outbox_bp, tasks_bp, bidding_bp, engagements_bp,
-               messaging_bp, notifications_bp):
+               messaging_bp, notifications_bp, payments_bp):
         app.register_blueprint(bp)
 
 
@@ -152,9 +154,10 @@ def register_commands(app: Flask) -> None:
     from marketplace.accounts.cli import create_operator_command
     from marketplace.demo import seed_demo_command
     from marketplace.jobs import jobs_cli
+    from marketplace.payments.cli import ledger_cli
     from marketplace.profiles.cli import seed_skills_command
 
-    for command in (create_operator_command, seed_skills_command, seed_demo_command, jobs_cli):
+    for command in (create_operator_command, seed_skills_command, seed_demo_command, jobs_cli, ledger_cli):
         app.cli.add_command(command)
 
 

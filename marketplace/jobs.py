@@ -17,9 +17,13 @@ jobs_cli = AppGroup("jobs", help="Scheduled jobs.")
 
 def _due_jobs() -> list[tuple[str, Callable[[], int]]]:
     """(name, function returning how many items it handled), in the order they run."""
+    from marketplace.engagements.transitions import auto_approve_due
     from marketplace.notifications.services import send_message_digests
+    from marketplace.payments.executor import process_due
     return [
         ("message digests", send_message_digests),
+        ("auto-approve deliveries", auto_approve_due),
+        ("payments due", process_due),  # after auto-approval, so its transfers go out in the same run
     ]
 
 

@@ -74,3 +74,29 @@ def create_task(business: User | None = None, *, status: str = "open", skills: d
     db.session.flush()
     db.session.expire(task, ["skills", "languages"])
     return task
+
+
+def create_engagement(business: User | None = None, freelancer: User | None = None, *, amount: int = 45_678,
+                      currency: str = "USD", fee_bps: int = 1000, task=None):
+    """An engagement awaiting funding, as hiring leaves it (task, accepted bid, timeline event)."""
+    from marketplace.bidding.models import Bid, BidStatus
+    from marketplace.core.money import split_fee
+    from marketplace.engagements.models import Engagement, EngagementEvent, EngagementStatus
+
+    business = business or create_business()
+    freelancer = freelancer or create_freelancer()
+    task = task or create_task(business, status="in_progress", currency=currency)
+    bid = Bid(task_id=task.id, freelancer_id=freelancer.id, amount=amount, cover_note="I can help.",
+              status=BidStatus.ACCEPTED)
+    db.session.add(bid)
+    db.session.flush()
+    fee, payout = split_fee(amount, fee_bps)
+    engagement = Engagement(task_id=task.id, bid_id=bid.id, business_id=business.id, freelancer_id=freelancer.id,
+                            amount=amount, currency=currency, fee_bps=fee_bps, fee_amount=fee, payout_amount=payout,
+                            status=EngagementStatus.AWAITING_FUNDING)
+    db.session.add(engagement)
+    db.session.flush()
+    db.session.add(EngagementEvent(engagement_id=engagement.id, actor_id=business.id, from_status=None,
+                                   to_status="awaiting_funding", note="Proposal accepted"))
+    db.session.flush()
+    return engagement

@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
@@ -48,6 +48,16 @@ class Engagement(db.Model):
                                                      default=EngagementStatus.AWAITING_FUNDING, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    # Payments (marketplace/engagements/transitions.py moves these along with the status).
+    funded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivery_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    auto_approve_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    dispute_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # An operator's split of a disputed engagement (minor units; refund + release == amount).
+    resolution_refund: Mapped[int | None] = mapped_column(Integer)
+    resolution_release: Mapped[int | None] = mapped_column(Integer)
 
     task: Mapped[Task] = relationship()
     business: Mapped[User] = relationship(foreign_keys=[business_id])

@@ -28,3 +28,28 @@ def engagements_of(actor: User) -> list[Engagement]:
         .order_by(Engagement.created_at.desc(), Engagement.id.desc())
         .options(selectinload(Engagement.task), selectinload(Engagement.business),
                  selectinload(Engagement.freelancer))))
+
+
+class PageView:
+    """What the viewer of an engagement page may do next (plain predicates for the template)."""
+
+    def __init__(self, actor: User, engagement: Engagement):
+        status = engagement.status.value
+        self.is_business = actor.id == engagement.business_id
+        self.is_freelancer = actor.id == engagement.freelancer_id
+        self.can_fund = self.is_business and status == "awaiting_funding"
+        self.can_deliver = self.is_freelancer and status == "active"
+        self.can_review = self.is_business and status == "delivered"
+        self.can_cancel = ((self.is_business or self.is_freelancer) and status == "awaiting_funding") or (
+            self.is_freelancer and status == "active")
+        self.can_dispute = (self.is_business or self.is_freelancer) and status in ("active", "delivered")
+        self.has_receipt = (self.is_business or actor.is_operator) and engagement.funded_at is not None
+
+
+def page_view(actor: User, engagement: Engagement) -> PageView:
+    return PageView(actor, engagement)
+
+
+def thread_id_of(engagement: Engagement) -> int | None:
+    from marketplace.messaging.models import Thread
+    return db.session.scalar(select(Thread.id).where(Thread.engagement_id == engagement.id).limit(1))

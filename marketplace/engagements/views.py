@@ -1,9 +1,16 @@
+"""Engagement pages and the actions that move an engagement along (see transitions.py)."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from marketplace.engagements import services
+from marketplace.core.errors import Conflict, ValidationFailed
+from marketplace.engagements import services, transitions
+from marketplace.engagements.forms import NoteForm, OptionalNoteForm
+from marketplace.extensions import db
+from marketplace.payments import executor
+from marketplace.payments import services as payments
+from marketplace.payments.gateway import GatewayError, get_gateway
 
 bp = Blueprint("engagements", __name__)
 
@@ -18,4 +25,134 @@ def mine():
 @login_required
 def show(engagement_id: int):
     engagement = services.get_engagement_for(current_user, engagement_id)
-    return render_template("engagements/show.html", engagement=engagement)
+    return render_template("engagements/show.html", engagement=engagement, view=services.page_view(current_user, engagement),
+                           money=payments.money_row(engagement), note_form=NoteForm(), reason_form=OptionalNoteForm(),
+                           thread_id=services.thread_id_of(engagement),
+                           gateway=get_gateway())
+
+
+def _back_to_engagement(view):
+    """A refused action (409/400) is flashed on the engagement page, whatever the Referer says."""
+    from functools import wraps
+
+    @wraps(view)
+    def wrapper(engagement_id: int):
+        try:
+            return view(engagement_id)
+        except (Conflict, ValidationFailed) as error:
+            db.session.rollback()
+            return _done(engagement_id, error.message, "danger")
+    return wrapper
+
+
+def _form_or_error(form) -> str:
+    if not form.validate_on_submit():
+        messages = [m for errors in form.errors.values() for m in errors]
+        raise ValidationFailed(messages[0] if messages else "Please check the form and try again.")
+    return form.note.data or ""
+
+
+def _done(engagement_id: int, message: str, category: str = "success"):
+    flash(message, category)
+    return redirect(url_for("engagements.show", engagement_id=engagement_id))
+
+
+@bp.post("/engagements/<int:engagement_id>/fund")
+@login_required
+@_back_to_engagement
+def fund(engagement_id: int):
+    engagement = services.get_engagement_for(current_user, engagement_id)
+    _form_or_error(OptionalNoteForm())
+    gateway = get_gateway()
+    charge = transitions.begin_funding(current_user, engagement, gateway.name)
+    db.session.commit()  # the intent exists before the gateway hears of it
+    try:
+        start = gateway.create_checkout(
+            charge, engagement,
+            success_url=url_for("engagements.funding_return", engagement_id=engagement.id, _external=True)
+            + "?session_id={CHECKOUT_SESSION_ID}",
+            cancel_url=url_for("engagements.show", engagement_id=engagement.id, _external=True))
+    except GatewayError as error:
+        charge.failure_message = error.message[:300]
+        db.session.commit()
+        return _done(engagement.id, error.message, "danger")
+    charge.checkout_session_id = start.session_id
+    db.session.commit()
+    return redirect(start.url, code=303)
+
+
+@bp.get("/engagements/<int:engagement_id>/funded")
+@login_required
+def funding_return(engagement_id: int):
+    engagement = services.get_engagement_for(current_user, engagement_id)
+    # Funding is confirmed by the webhook, never by this page.
+    if engagement.status.value == "awaiting_funding":
+        flash("Thanks! We're confirming your payment with the bank; this page updates in a moment.", "info")
+    return redirect(url_for("engagements.show", engagement_id=engagement.id))
+
+
+@bp.post("/engagements/<int:engagement_id>/deliver")
+@login_required
+@_back_to_engagement
+def deliver(engagement_id: int):
+    engagement = services.get_engagement_for(current_user, engagement_id)
+    transitions.deliver(current_user, engagement, _form_or_error(NoteForm()))
+    db.session.commit()
+    return _done(engagement.id, "Delivered. The business has been asked to review and approve it.")
+
+
+@bp.post("/engagements/<int:engagement_id>/approve")
+@login_required
+@_back_to_engagement
+def approve(engagement_id: int):
+    engagement = services.get_engagement_for(current_user, engagement_id)
+    _form_or_error(OptionalNoteForm())
+    transfer = transitions.approve(current_user, engagement)
+    db.session.commit()
+    executor.execute_for_engagement(engagement.id)
+    return _done(engagement.id, "Approved. The payment was released to the specialist."
+                 if transfer.status != "awaiting_account" else
+                 "Approved. The payment is released and will be sent as soon as the specialist connects "
+                 "their payout account.")
+
+
+@bp.post("/engagements/<int:engagement_id>/request-changes")
+@login_required
+@_back_to_engagement
+def request_changes(engagement_id: int):
+    engagement = services.get_engagement_for(current_user, engagement_id)
+    transitions.request_changes(current_user, engagement, _form_or_error(NoteForm()))
+    db.session.commit()
+    return _done(engagement.id, "Changes requested. The specialist has been notified.")
+
+
+@bp.post("/engagements/<int:engagement_id>/cancel")
+@login_required
+@_back_to_engagement
+def cancel(engagement_id: int):
+    engagement = services.get_engagement_for(current_user, engagement_id)
+    refund = transitions.cancel(current_user, engagement, _form_or_error(OptionalNoteForm()))
+    db.session.commit()
+    executor.execute_for_engagement(engagement.id)
+    return _done(engagement.id, "Engagement cancelled." + (" The business is refunded in full." if refund else ""))
+
+
+@bp.post("/engagements/<int:engagement_id>/dispute")
+@login_required
+@_back_to_engagement
+def dispute(engagement_id: int):
+    engagement = services.get_engagement_for(current_user, engagement_id)
+    transitions.open_dispute(current_user, engagement, _form_or_error(NoteForm()))
+    db.session.commit()
+    return _done(engagement.id, "Dispute opened. The payment stays held until an operator resolves it.", "warning")
+
+
+@bp.get("/engagements/<int:engagement_id>/receipt")
+@login_required
+def receipt(engagement_id: int):
+    engagement = services.get_engagement_for(current_user, engagement_id)
+    charge = payments.receipt_charge(current_user, engagement)
+    return render_template("payments/receipt.html", engagement=engagement, charge=charge,
+                           money=payments.money_row(engagement),
+                           test_mode=charge.provider == "sandbox",
+                           fee_bps=current_app.config["PLATFORM_FEE_BPS"])

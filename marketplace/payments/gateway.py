@@ -1,0 +1,222 @@
+"""Payment gateways: one interface, two implementations chosen by configuration.
+
+`SandboxGateway` (the default while STRIPE_SECRET_KEY is unset) moves money
+only in the ledger: its checkout is a "test mode" page of our own. The
+`StripeGateway` talks to Stripe Connect (separate charges and transfers)
+through an injected `stripe.StripeClient`, never a global API key.
+
+Gateways are called only *after* the intent row (amount, idempotency key) has
+been committed, and always with that row's idempotency key, so a retry of the
+same row can never move money twice.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Iterator, Protocol
+
+import stripe
+from flask import current_app
+
+from marketplace.core.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+class GatewayError(DomainError):
+    """The payment provider refused or could not be reached; `message` is safe to show."""
+
+    status_code = 409
+
+
+class PaymentDeclined(GatewayError):
+    pass
+
+
+@dataclass(frozen=True)
+class CheckoutStart:
+    session_id: str
+    url: str
+
+
+@dataclass(frozen=True)
+class AccountState:
+    ready: bool
+    requirements: str = ""
+
+
+@dataclass(frozen=True)
+class BalanceTransaction:
+    source_id: str
+    type: str
+    amount: int
+    currency: str
+
+
+class Gateway(Protocol):
+    name: str
+    test_mode: bool
+
+    def create_checkout(self, charge, engagement, *, success_url: str, cancel_url: str) -> CheckoutStart: ...
+    def charge_for_payment_intent(self, payment_intent_id: str) -> str | None: ...
+    def transfer(self, transfer, *, source_transaction: str | None, transfer_group: str) -> str: ...
+    def refund(self, refund, charge) -> tuple[str, str]: ...
+    def reverse(self, reversal, transfer) -> str: ...
+    def create_payout_account(self, user) -> str: ...
+    def onboarding_url(self, account, *, return_url: str, refresh_url: str) -> str: ...
+    def account_state(self, account) -> AccountState: ...
+    def balance_transactions(self) -> Iterator[BalanceTransaction]: ...
+
+
+class SandboxGateway:
+    """Test mode: ids are ours (sbx_...), and money moves only in the ledger."""
+
+    name = "sandbox"
+    test_mode = True
+
+    def create_checkout(self, charge, engagement, *, success_url: str, cancel_url: str) -> CheckoutStart:
+        from flask import url_for
+        return CheckoutStart(f"sbx_cs_{charge.id}", url_for("payments.sandbox_checkout", charge_id=charge.id))
+
+    def charge_for_payment_intent(self, payment_intent_id: str) -> str | None:
+        return payment_intent_id.replace("sbx_pi_", "sbx_ch_")
+
+    def transfer(self, transfer, *, source_transaction, transfer_group) -> str:
+        return f"sbx_tr_{transfer.id}"
+
+    def refund(self, refund, charge) -> tuple[str, str]:
+        return f"sbx_re_{refund.id}", "succeeded"
+
+    def reverse(self, reversal, transfer) -> str:
+        return f"sbx_trr_{reversal.id}"
+
+    def create_payout_account(self, user) -> str:
+        return f"sbx_acct_{user.id}"
+
+    def onboarding_url(self, account, *, return_url: str, refresh_url: str) -> str:
+        from flask import url_for
+        return url_for("payments.sandbox_onboarding")
+
+    def account_state(self, account) -> AccountState:
+        return AccountState(ready=account.status == "ready")
+
+    def balance_transactions(self) -> Iterator[BalanceTransaction]:
+        return iter(())
+
+
+def _message(error: stripe.StripeError) -> str:
+    return (getattr(error, "user_message", None) or "The payment service could not complete this. "
+            "Nothing was charged twice; please try again in a few minutes.")
+
+
+class StripeGateway:
+    name = "stripe"
+
+    def __init__(self, client: stripe.StripeClient, *, test_mode: bool = False):
+        self.client = client
+        self.test_mode = test_mode
+
+    def _call(self, fn, *args):
+        try:
+            return fn(*args)
+        except stripe.CardError as error:
+            raise PaymentDeclined(_message(error)) from error
+        except stripe.StripeError as error:
+            log.warning("Stripe call failed: %s", error)
+            raise GatewayError(_message(error)) from error
+
+    def create_checkout(self, charge, engagement, *, success_url: str, cancel_url: str) -> CheckoutStart:
+        metadata = {"engagement_id": str(engagement.id), "charge_id": str(charge.id)}
+        session = self._call(self.client.v1.checkout.sessions.create, {
+            "mode": "payment",
+            "client_reference_id": f"eng_{engagement.id}",
+            "line_items": [{"quantity": 1, "price_data": {
+                "currency": charge.currency.lower(), "unit_amount": charge.amount,
+                "product_data": {"name": engagement.task.title[:200]}}}],
+            "payment_intent_data": {"transfer_group": f"eng_{engagement.id}", "metadata": metadata},
+            "metadata": metadata,
+            "success_url": success_url, "cancel_url": cancel_url,
+        }, {"idempotency_key": charge.idempotency_key})
+        return CheckoutStart(session.id, session.url)
+
+    def charge_for_payment_intent(self, payment_intent_id: str) -> str | None:
+        intent = self._call(self.client.v1.payment_intents.retrieve, payment_intent_id)
+        latest = intent.latest_charge
+        return latest if isinstance(latest, str) or latest is None else latest.id
+
+    def transfer(self, transfer, *, source_transaction, transfer_group) -> str:
+        params = {"amount": transfer.amount, "currency": transfer.currency.lower(),
+                  "destination": transfer.destination, "transfer_group": transfer_group,
+                  "metadata": {"engagement_id": str(transfer.engagement_id), "transfer_id": str(transfer.id)}}
+        if source_transaction:
+            params["source_transaction"] = source_transaction
+        result = self._call(self.client.v1.transfers.create, params, {"idempotency_key": transfer.idempotency_key})
+        return result.id
+
+    def refund(self, refund, charge) -> tuple[str, str]:
+        result = self._call(self.client.v1.refunds.create, {
+            "payment_intent": charge.payment_intent_id, "amount": refund.amount,
+            "metadata": {"engagement_id": str(refund.engagement_id), "refund_id": str(refund.id)},
+        }, {"idempotency_key": refund.idempotency_key})
+        return result.id, result.status
+
+    def reverse(self, reversal, transfer) -> str:
+        result = self._call(self.client.v1.transfers.reversals.create, transfer.external_id,
+                            {"amount": reversal.amount}, {"idempotency_key": reversal.idempotency_key})
+        return result.id
+
+    def create_payout_account(self, user) -> str:
+        account = self._call(self.client.v1.accounts.create, {
+            "type": "express", "email": user.email,
+            "capabilities": {"transfers": {"requested": True}},
+            "metadata": {"user_id": str(user.id)},
+        }, {"idempotency_key": f"account:user_{user.id}"})
+        return account.id
+
+    def onboarding_url(self, account, *, return_url: str, refresh_url: str) -> str:
+        link = self._call(self.client.v1.account_links.create, {
+            "account": account.external_id, "type": "account_onboarding",
+            "return_url": return_url, "refresh_url": refresh_url})
+        return link.url
+
+    def account_state(self, account) -> AccountState:
+        return account_state_of(self._call(self.client.v1.accounts.retrieve, account.external_id))
+
+    def balance_transactions(self) -> Iterator[BalanceTransaction]:
+        page = self._call(self.client.v1.balance_transactions.list, {"limit": 100})
+        for bt in page.auto_paging_iter():
+            source = bt.source if isinstance(bt.source, str) or bt.source is None else bt.source.id
+            yield BalanceTransaction(source or bt.id, bt.type, bt.amount, bt.currency)
+
+
+def account_state_of(account) -> AccountState:
+    """Ready when Stripe has enabled transfers to the account; otherwise what it still needs."""
+    capabilities = getattr(account, "capabilities", None) or {}
+    transfers = capabilities.get("transfers") if hasattr(capabilities, "get") else None
+    requirements = getattr(account, "requirements", None)
+    due = list(getattr(requirements, "currently_due", None) or []) if requirements else []
+    return AccountState(ready=transfers == "active", requirements=", ".join(due)[:500])
+
+
+def stripe_client(app=None) -> stripe.StripeClient:
+    """The app's StripeClient, built once with network retries (tests put their own in app.extensions)."""
+    app = app or current_app._get_current_object()
+    client = app.extensions.get("stripe_client")
+    if client is None:
+        client = stripe.StripeClient(app.config["STRIPE_SECRET_KEY"],
+                                     max_network_retries=app.config["STRIPE_MAX_NETWORK_RETRIES"])
+        app.extensions["stripe_client"] = client
+    return client
+
+
+def uses_stripe(app=None) -> bool:
+    app = app or current_app
+    choice = app.config.get("PAYMENTS_GATEWAY", "auto")
+    return choice == "stripe" or (choice == "auto" and bool(app.config.get("STRIPE_SECRET_KEY")))
+
+
+def get_gateway() -> Gateway:
+    if uses_stripe():
+        key = current_app.config.get("STRIPE_SECRET_KEY") or ""
+        return StripeGateway(stripe_client(), test_mode=key.startswith(("sk_test_", "rk_test_")))
+    return SandboxGateway()

@@ -1,0 +1,184 @@
+"""Payment records, webhook events, card disputes and the double-entry ledger.
+
+Every movement of money is first written here as an intent row (amount,
+idempotency key) and only then sent to the gateway; the external id it gets
+back is unique, so a replayed webhook or a retried job finds the row it
+already handled. Ledger entries are append-only (see `_forbid_changes`).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, UniqueConstraint, event)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.core.time import utcnow
+from marketplace.extensions import db
+
+
+class PayoutAccount(db.Model):
+    """A specialist's account for receiving money: a Stripe Express account, or the sandbox's."""
+
+    __tablename__ = "payout_accounts"
+    __table_args__ = (CheckConstraint("status IN ('pending', 'ready', 'restricted')", name="status_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    provider: Mapped[str] = mapped_column(String(10))                 # sandbox | stripe
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)  # acct_... or sbx_acct_<user>
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    transfers_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    requirements: Mapped[str] = mapped_column(String(500), default="")  # what Stripe still needs
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class _Movement:
+    """Columns every money movement has: the intent recorded before the gateway is called."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    external_id: Mapped[str | None] = mapped_column(String(80), unique=True)
+    failure_message: Mapped[str] = mapped_column(String(300), default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class Charge(_Movement, db.Model):
+    """The business paying for an engagement: one Checkout attempt (pending -> succeeded | failed | expired)."""
+
+    __tablename__ = "payment_charges"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(String(10))
+    checkout_session_id: Mapped[str | None] = mapped_column(String(80), unique=True)
+    payment_intent_id: Mapped[str | None] = mapped_column(String(80), unique=True)
+    # external_id is the charge (ch_...): the source_transaction of the release transfer.
+
+
+class Transfer(_Movement, db.Model):
+    """Paying a specialist their share (pending -> submitting -> paid | failed); reversals reduce it."""
+
+    __tablename__ = "payment_transfers"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),
+                      CheckConstraint("amount_reversed >= 0 AND amount_reversed <= amount", name="reversal_bounded"))
+
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id", ondelete="CASCADE"), index=True)
+    freelancer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    destination: Mapped[str | None] = mapped_column(String(64))
+    amount_reversed: Mapped[int] = mapped_column(Integer, default=0)
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Refund(_Movement, db.Model):
+    """Money going back to the business (pending -> submitting -> succeeded | failed)."""
+
+    __tablename__ = "payment_refunds"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id", ondelete="CASCADE"), index=True)
+    charge_id: Mapped[int] = mapped_column(ForeignKey("payment_charges.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class TransferReversal(_Movement, db.Model):
+    """Money taken back from a specialist's account after a transfer (e.g. after a lost card dispute)."""
+
+    __tablename__ = "payment_transfer_reversals"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    transfer_id: Mapped[int] = mapped_column(ForeignKey("payment_transfers.id"), index=True)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id", ondelete="CASCADE"), index=True)
+    transfer: Mapped[Transfer] = relationship()
+
+
+class WebhookEvent(db.Model):
+    """A Stripe event we acted on: its id is unique, written in the transaction of its effects."""
+
+    __tablename__ = "webhook_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(80), unique=True)
+    type: Mapped[str] = mapped_column(String(80))
+    account: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(200), default="")
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CardDispute(db.Model):
+    """A chargeback opened by the business's bank (charge.dispute.*), shown to operators."""
+
+    __tablename__ = "card_disputes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(80), unique=True)
+    charge_external_id: Mapped[str] = mapped_column(String(80), index=True)
+    engagement_id: Mapped[int | None] = mapped_column(ForeignKey("engagements.id", ondelete="SET NULL"), index=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+# --- ledger ---------------------------------------------------------------------------------
+
+class LedgerAccount(db.Model):
+    """One account per (code, currency). Entries are signed: debit > 0, credit < 0."""
+
+    __tablename__ = "ledger_accounts"
+    __table_args__ = (UniqueConstraint("code", "currency"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40))
+    currency: Mapped[str] = mapped_column(String(3))
+
+
+class LedgerTransaction(db.Model):
+    """Two or more entries summing to zero per currency; `source_id` (unique) makes posting idempotent."""
+
+    __tablename__ = "ledger_transactions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    engagement_id: Mapped[int | None] = mapped_column(ForeignKey("engagements.id", ondelete="RESTRICT"), index=True)
+    description: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    entries: Mapped[list[LedgerEntry]] = relationship(back_populates="transaction", order_by="LedgerEntry.id")
+
+
+class LedgerEntry(db.Model):
+    __tablename__ = "ledger_entries"
+    __table_args__ = (CheckConstraint("amount <> 0", name="amount_nonzero"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id", ondelete="RESTRICT"),
+                                                index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"), index=True)
+    engagement_id: Mapped[int | None] = mapped_column(ForeignKey("engagements.id", ondelete="RESTRICT"), index=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+
+    transaction: Mapped[LedgerTransaction] = relationship(back_populates="entries")
+    account: Mapped[LedgerAccount] = relationship(lazy="joined")
+
+
+class LedgerIsAppendOnly(RuntimeError):
+    pass
+
+
+@event.listens_for(LedgerEntry, "before_update")
+@event.listens_for(LedgerEntry, "before_delete")
+@event.listens_for(LedgerTransaction, "before_update")
+@event.listens_for(LedgerTransaction, "before_delete")
+def _forbid_changes(mapper, connection, target):
+    # Corrections are new, reversing transactions; history is never rewritten.
+    raise LedgerIsAppendOnly(f"{type(target).__name__} rows are append-only")

@@ -1,0 +1,223 @@
+"""Stripe webhook events: each acted on exactly once, in the transaction of its effects.
+
+`handle()` first inserts the event id under its UNIQUE constraint (in a
+savepoint): a replay, or a parallel delivery that loses the race on the
+unique index, is acknowledged with no effect. Events are triggers for the
+state machine, whose conditional updates make an event for a state already
+passed a no-op, so the order of delivery doesn't matter.
+"""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from marketplace.accounts.models import Role, User
+from marketplace.engagements import transitions
+from marketplace.extensions import db
+from marketplace.notifications.services import notify
+from marketplace.payments import ledger
+from marketplace.payments.executor import record_refund_done, record_transfer_paid
+from marketplace.payments.gateway import account_state_of
+from marketplace.payments.ledger import CASH, DISPUTES, Line
+from marketplace.payments.models import CardDispute, Charge, PayoutAccount, Refund, Transfer, WebhookEvent
+
+log = logging.getLogger(__name__)
+
+
+class _Obj(dict):
+    """Attribute access over a plain dict, for account_state_of()."""
+
+    def __getattr__(self, name):
+        value = self.get(name)
+        return _Obj(value) if isinstance(value, dict) else value
+
+
+def handle(event: dict) -> str:
+    """Apply one verified event (flush only). Returns the outcome, also stored with the event id."""
+    event_id, kind = event.get("id"), event.get("type", "")
+    if not event_id:
+        return "ignored: no id"
+    try:
+        with db.session.begin_nested():
+            record = WebhookEvent(event_id=event_id, type=kind[:80], account=event.get("account"))
+            db.session.add(record)
+    except IntegrityError:
+        return "duplicate"
+    obj = (event.get("data") or {}).get("object") or {}
+    handler = HANDLERS.get(kind)
+    outcome = handler(obj, event) if handler else "ignored: event type not used"
+    record.outcome = outcome[:200]
+    db.session.flush()
+    if outcome.startswith("ignored"):
+        log.info("webhook %s (%s): %s", event_id, kind, outcome)
+    return outcome
+
+
+def _charge_for(obj: dict) -> Charge | None:
+    metadata = obj.get("metadata") or {}
+    charge = None
+    if str(metadata.get("charge_id", "")).isdigit():
+        charge = db.session.get(Charge, int(metadata["charge_id"]))
+    if charge is None and obj.get("object") == "checkout.session" and obj.get("id"):
+        charge = db.session.scalar(select(Charge).where(Charge.checkout_session_id == obj["id"]))
+    if charge is None:
+        pi = obj.get("payment_intent") if obj.get("object") != "payment_intent" else obj.get("id")
+        if pi:
+            charge = db.session.scalar(select(Charge).where(Charge.payment_intent_id == pi))
+    if charge is not None and str(metadata.get("engagement_id", charge.engagement_id)) != str(charge.engagement_id):
+        return None  # metadata that contradicts our records: never act on it
+    return charge
+
+
+def _session_paid(obj: dict, event: dict) -> str:
+    if obj.get("payment_status") not in ("paid", "no_payment_required"):
+        return "ignored: payment not completed yet (asynchronous method)"
+    charge = _charge_for(obj)
+    if charge is None:
+        return "ignored: unknown engagement"
+    if not obj.get("payment_intent"):
+        return "ignored: no payment intent"
+    return transitions.confirm_funding(charge, payment_intent_id=obj["payment_intent"],
+                                       amount=obj.get("amount_total"), currency=obj.get("currency"))
+
+
+def _session_failed(obj: dict, event: dict) -> str:
+    charge = _charge_for(obj)
+    if charge is None:
+        return "ignored: unknown engagement"
+    return transitions.fail_funding(charge, "Your payment could not be completed by your bank.")
+
+
+def _session_expired(obj: dict, event: dict) -> str:
+    charge = _charge_for(obj)
+    if charge is None:
+        return "ignored: unknown engagement"
+    if charge.status == "pending":
+        charge.status = "expired"
+        db.session.flush()
+        return "checkout expired"
+    return "ignored: charge not pending"
+
+
+def _intent_failed(obj: dict, event: dict) -> str:
+    charge = _charge_for(obj)
+    if charge is None:
+        return "ignored: unknown engagement"
+    error = obj.get("last_payment_error") or {}
+    return transitions.fail_funding(charge, error.get("message") or "Your card was declined.")
+
+
+def _refund_for(obj: dict) -> Refund | None:
+    metadata = obj.get("metadata") or {}
+    if str(metadata.get("refund_id", "")).isdigit():
+        found = db.session.get(Refund, int(metadata["refund_id"]))
+        if found is not None:
+            return found
+    return db.session.scalar(select(Refund).where(Refund.external_id == obj.get("id")))
+
+
+def _refund_updated(obj: dict, event: dict) -> str:
+    refund = _refund_for(obj)
+    if refund is None:
+        return "ignored: unknown refund"
+    status = "failed" if event["type"] == "refund.failed" else obj.get("status", "")
+    return "refund recorded" if record_refund_done(refund, obj["id"], status) else f"refund {status}"
+
+
+def _charge_refunded(obj: dict, event: dict) -> str:
+    outcomes = []
+    for item in ((obj.get("refunds") or {}).get("data") or []):
+        refund = _refund_for(item)
+        if refund is not None and record_refund_done(refund, item["id"], item.get("status", "")):
+            outcomes.append(item["id"])
+    return f"refunds recorded: {', '.join(outcomes)}" if outcomes else "ignored: nothing new"
+
+
+def _transfer_created(obj: dict, event: dict) -> str:
+    metadata = obj.get("metadata") or {}
+    transfer = None
+    if str(metadata.get("transfer_id", "")).isdigit():
+        transfer = db.session.get(Transfer, int(metadata["transfer_id"]))
+    if transfer is None:
+        transfer = db.session.scalar(select(Transfer).where(Transfer.external_id == obj.get("id")))
+    if transfer is None or transfer.amount != obj.get("amount"):
+        return "ignored: unknown transfer"
+    return "transfer recorded" if record_transfer_paid(transfer, obj["id"]) else "ignored: already recorded"
+
+
+def _transfer_reversed(obj: dict, event: dict) -> str:
+    # Reversals are started and posted by us (executor.execute_reversal); this confirms them.
+    return "ignored: reversal confirmed"
+
+
+def _dispute(obj: dict, event: dict) -> str:
+    dispute = db.session.scalar(select(CardDispute).where(CardDispute.external_id == obj.get("id")))
+    charge = db.session.scalar(select(Charge).where(Charge.external_id == obj.get("charge")))
+    if charge is None and obj.get("payment_intent"):
+        charge = db.session.scalar(select(Charge).where(Charge.payment_intent_id == obj["payment_intent"]))
+    if dispute is None:
+        dispute = CardDispute(external_id=obj["id"], charge_external_id=obj.get("charge") or "",
+                              engagement_id=charge.engagement_id if charge else None,
+                              amount=int(obj.get("amount") or 0), currency=(obj.get("currency") or "usd").upper(),
+                              status=obj.get("status") or "", reason=obj.get("reason") or "")
+        db.session.add(dispute)
+        for operator in db.session.scalars(select(User).where(User.role == Role.OPERATOR)):
+            notify(operator, "dispute_card", "A card dispute was opened",
+                   f"{dispute.amount} {dispute.currency} on charge {dispute.charge_external_id} "
+                   f"({dispute.reason or 'no reason given'}).", "/payments/disputes")
+    else:
+        dispute.status = obj.get("status") or dispute.status
+    db.session.flush()
+    kind = event["type"]
+    if kind == "charge.dispute.funds_withdrawn":
+        ledger.post(f"{dispute.external_id}:funds_withdrawn", "card_dispute",
+                    [Line(DISPUTES, dispute.amount), Line(CASH, -dispute.amount)], currency=dispute.currency,
+                    engagement_id=dispute.engagement_id, description="Card dispute: funds withdrawn")
+    elif kind == "charge.dispute.funds_reinstated":
+        ledger.post(f"{dispute.external_id}:funds_reinstated", "card_dispute",
+                    [Line(CASH, dispute.amount), Line(DISPUTES, -dispute.amount)], currency=dispute.currency,
+                    engagement_id=dispute.engagement_id, description="Card dispute: funds reinstated")
+    return f"card dispute {dispute.status}"
+
+
+def _account_updated(obj: dict, event: dict) -> str:
+    account = db.session.scalar(select(PayoutAccount).where(PayoutAccount.external_id == obj.get("id")))
+    if account is None:
+        return "ignored: unknown account"
+    from marketplace.payments.services import apply_account_state
+    promoted = apply_account_state(account, account_state_of(_Obj(obj)))
+    return f"account {account.status}; {len(promoted)} transfers now due"
+
+
+def _payout(obj: dict, event: dict) -> str:
+    account = db.session.scalar(select(PayoutAccount).where(PayoutAccount.external_id == event.get("account")))
+    if account is None:
+        return "ignored: unknown account"
+    if event["type"] == "payout.failed":
+        notify(account.user_id, "payout_failed", "Your bank payout failed",
+               (obj.get("failure_message") or "Stripe couldn't send money to your bank.") +
+               " Check your payout details.", "/earnings")
+    return f"payout {obj.get('status')}"
+
+
+HANDLERS = {
+    "checkout.session.completed": _session_paid,
+    "checkout.session.async_payment_succeeded": _session_paid,
+    "checkout.session.async_payment_failed": _session_failed,
+    "checkout.session.expired": _session_expired,
+    "payment_intent.payment_failed": _intent_failed,
+    "charge.refunded": _charge_refunded,
+    "refund.updated": _refund_updated,
+    "refund.failed": _refund_updated,
+    "charge.dispute.created": _dispute,
+    "charge.dispute.closed": _dispute,
+    "charge.dispute.funds_withdrawn": _dispute,
+    "charge.dispute.funds_reinstated": _dispute,
+    "transfer.created": _transfer_created,
+    "transfer.reversed": _transfer_reversed,
+    "account.updated": _account_updated,
+    "payout.paid": _payout,
+    "payout.failed": _payout,
+}
