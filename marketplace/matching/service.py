@@ -57,8 +57,10 @@ def eligible_specialists(task: Task):
     return stmt
 
 
-# How many of the strongest skill holders the fast path checks against the hard filters.
-PREFILTER = 3000
+# How many of the strongest skill holders the fast path checks against the hard filters,
+# and how many holders of each required skill it starts from.
+PREFILTER = 6000
+PER_SKILL = 4000
 
 
 def _is_eligible(task: Task, freelancer_id):
@@ -89,10 +91,16 @@ def candidate_ids(task: Task, limit: int, enough: int | None = None) -> list[int
     """
     required = {ts.skill_id: ts.min_level for ts in task.required_skills}
     fs = FreelancerSkill
-    # One index-only range scan per required skill (skill_id, level >= minimum), then aggregate.
-    holders = union_all(*[select(fs.freelancer_id.label("freelancer_id"), fs.level.label("level"))
-                          .where(fs.skill_id == sid, fs.level >= level) for sid, level in required.items()]
-                        ).subquery("holders")
+    # The strongest holders of each required skill: one bounded index-only scan per skill
+    # (skill_id, level >= minimum, highest level first), then aggregate the few thousand rows.
+    branches = []
+    for sid, level in required.items():
+        strongest = (select(fs.freelancer_id.label("freelancer_id"), fs.level.label("level"))
+                     .where(fs.skill_id == sid, fs.level >= level)
+                     .order_by(fs.level.desc()).limit(PER_SKILL).subquery())
+        # Selecting from a subquery keeps each LIMIT legal inside UNION ALL on SQLite too.
+        branches.append(select(strongest.c.freelancer_id, strongest.c.level))
+    holders = union_all(*branches).subquery("holders")
     top = (select(holders.c.freelancer_id, func.count().label("coverage"), func.sum(holders.c.level).label("strength"))
            .group_by(holders.c.freelancer_id)
            .order_by(func.count().desc(), func.sum(holders.c.level).desc(), holders.c.freelancer_id)
@@ -102,6 +110,7 @@ def candidate_ids(task: Task, limit: int, enough: int | None = None) -> list[int
     ids = list(db.session.scalars(fast))
     if len(ids) >= (enough or limit):
         return ids
+    # Slow path (rare languages or channels): filter everyone first, then rank.
     skill_ids = [ts.skill_id for ts in task.skills]
     min_level = case(*((fs.skill_id == sid, level) for sid, level in required.items()), else_=6)
     coverage = func.sum(case((fs.level >= min_level, 1), else_=0))
@@ -138,10 +147,9 @@ def _attach_profiles(matches: list[Match]) -> None:
     ids = [m.candidate.user_id for m in matches]
     if not ids:
         return
+    # Result cards show the person, headline and rate; the explanation carries the rest.
     profiles = {p.user_id: p for p in db.session.scalars(
-        select(FreelancerProfile).where(FreelancerProfile.user_id.in_(ids))
-        .options(selectinload(FreelancerProfile.skills), selectinload(FreelancerProfile.languages),
-                 selectinload(FreelancerProfile.channels)))}
+        select(FreelancerProfile).where(FreelancerProfile.user_id.in_(ids)))}
     for match in matches:
         match.profile = profiles[match.candidate.user_id]
 
