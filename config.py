@@ -114,7 +114,6 @@ class Config:
     MATCH_RATING_PRIOR_WEIGHT = 8    # how many "virtual reviews" the prior counts for
     MATCH_CANDIDATES = _env_int("MATCH_CANDIDATES", 100)   # ranked in Python after the SQL filters
     MATCH_AUTO_INVITE = _env_int("MATCH_AUTO_INVITE", 5)   # invited when a "match me" task is published
-    MATCH_MIN_LANGUAGE_LEVEL = "B2"  # a task's languages must be spoken at least this well
 
     # Marketplace
     MAX_TASK_SEATS = _env_int("MAX_TASK_SEATS", 20)

@@ -14,7 +14,8 @@ from sqlalchemy import func, insert, select
 
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.passwords import hash_password
-from marketplace.core.reference import CHANNELS, COMPANY_SIZES, INDUSTRIES, LANGUAGES, PROFICIENCIES
+from marketplace.core.reference import (CHANNELS, COMPANY_SIZES, INDUSTRIES, LANGUAGES, PROFICIENCIES, channel_mask,
+                                        language_mask)
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
 from marketplace.profiles.models import (BusinessProfile, FreelancerChannel, FreelancerLanguage, FreelancerProfile,
@@ -196,14 +197,18 @@ def _bulk_freelancers(rng: random.Random, skills: list[Skill], password_hash: st
         for skill in rng.sample(skills, rng.randint(3, 7)):
             skill_rows.append({"freelancer_id": uid, "skill_id": skill.id, "level": rng.randint(1, 5)})
         native = rng.choices(languages, language_weights)[0]
-        language_rows.append({"freelancer_id": uid, "language": native, "proficiency": "native"})
+        spoken = {native: "native"}
         if rng.random() < 0.7:
             other = rng.choices(languages, language_weights)[0]
             if other != native:
-                language_rows.append({"freelancer_id": uid, "language": other,
-                                      "proficiency": rng.choice(["B1", "B2", "C1", "C2"])})
-        for channel in rng.sample(list(CHANNELS), rng.randint(1, 3)):
+                spoken[other] = rng.choice(["B1", "B2", "C1", "C2"])
+        language_rows.extend({"freelancer_id": uid, "language": code, "proficiency": level}
+                             for code, level in spoken.items())
+        chosen_channels = rng.sample(list(CHANNELS), rng.randint(1, 3))
+        for channel in chosen_channels:
             channel_rows.append({"freelancer_id": uid, "channel": channel})
+        profiles[-1]["language_mask"] = language_mask(spoken)
+        profiles[-1]["channel_mask"] = channel_mask(chosen_channels)
     db.session.execute(insert(FreelancerProfile), profiles)
     db.session.execute(insert(FreelancerSkill), skill_rows)
     db.session.execute(insert(FreelancerLanguage), language_rows)

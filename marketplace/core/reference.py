@@ -37,3 +37,27 @@ SKILL_LEVELS: dict[int, str] = {1: "1 — learning", 2: "2 — working", 3: "3 �
 INDUSTRIES = ["E-commerce", "SaaS", "Fintech", "Telecom", "Healthcare", "Travel & hospitality",
               "Gaming", "Education", "Consumer electronics", "Logistics", "Non-profit", "Other"]
 COMPANY_SIZES = ["1-10", "11-50", "51-200", "201-1000", "1000+"]
+
+
+# "Speaks it well enough to work in it": matching's hard filter on a task's languages.
+WORKING_LANGUAGE_LEVELS = ("B2", "C1", "C2", "native")
+
+
+# Bit masks stored on specialist profiles so matching filters with one indexed-row check.
+# Bit positions follow the order of LANGUAGES and CHANNELS: only ever append to those dicts
+# (migration 0005 froze the order it backfilled with).
+def language_mask(spoken: dict[str, str]) -> int:
+    """Bits of the languages spoken at a working level (language code -> proficiency)."""
+    order = list(LANGUAGES)
+    return sum(1 << order.index(code) for code, level in spoken.items()
+               if code in LANGUAGES and level in WORKING_LANGUAGE_LEVELS)
+
+
+def required_language_mask(codes) -> int:
+    order = list(LANGUAGES)
+    return sum(1 << order.index(code) for code in set(codes) if code in LANGUAGES)
+
+
+def channel_mask(codes) -> int:
+    order = list(CHANNELS)
+    return sum(1 << order.index(code) for code in set(codes) if code in CHANNELS)

@@ -18,7 +18,8 @@ from sqlalchemy.orm import selectinload
 from marketplace.accounts.models import AccountStatus, Role, User
 from marketplace.bidding.models import Bid, BidStatus, Invitation, InvitationStatus
 from marketplace.core.errors import Conflict, Forbidden
-from marketplace.core.reference import LANGUAGES, PROFICIENCY_RANK
+from marketplace.core.reference import (LANGUAGES, WORKING_LANGUAGE_LEVELS, channel_mask,
+                                        required_language_mask)
 from marketplace.engagements.models import Engagement
 from marketplace.extensions import db
 from marketplace.matching.scoring import Candidate, Match, score
@@ -27,8 +28,15 @@ from marketplace.tasks.models import HiringMode, ModerationStatus, Task, TaskLan
 
 
 def _good_enough_levels() -> list[str]:
-    floor = PROFICIENCY_RANK[current_app.config["MATCH_MIN_LANGUAGE_LEVEL"]]
-    return [code for code, rank in PROFICIENCY_RANK.items() if rank >= floor]
+    return list(WORKING_LANGUAGE_LEVELS)
+
+
+def _speaks_and_works_on(task: Task, profile_columns=FreelancerProfile):
+    """Language and channel hard filters as bit-mask checks on the profile row itself."""
+    need = required_language_mask(task.language_codes)
+    channel = channel_mask([task.channel])
+    return [profile_columns.language_mask.op("&")(need) == need,
+            profile_columns.channel_mask.op("&")(channel) != 0]
 
 
 def _speaks(language: str, levels: list[str]):
@@ -37,23 +45,16 @@ def _speaks(language: str, levels: list[str]):
 
 
 def eligible_specialists(task: Task):
-    """SELECT of specialist ids passing the hard filters (uncorrelated IN subqueries: cheap to plan)."""
-    levels = _good_enough_levels()
+    """SELECT of specialist ids passing the hard filters (language and channel as bit masks)."""
     stmt = (select(FreelancerProfile.user_id).join(User, User.id == FreelancerProfile.user_id)
             .where(User.status == AccountStatus.ACTIVE, User.role == Role.FREELANCER,
                    FreelancerProfile.hours_per_week > 0, FreelancerProfile.hourly_rate.is_not(None),
-                   FreelancerProfile.user_id != task.business_id,
-                   FreelancerProfile.user_id.in_(select(FreelancerChannel.freelancer_id)
-                                                 .where(FreelancerChannel.channel == task.channel)),
+                   FreelancerProfile.user_id != task.business_id, *_speaks_and_works_on(task),
                    FreelancerProfile.user_id.not_in(
                        select(Bid.freelancer_id).where(Bid.task_id == task.id,
                                                        Bid.status.in_((BidStatus.PENDING, BidStatus.ACCEPTED)))),
                    FreelancerProfile.user_id.not_in(select(Engagement.freelancer_id)
                                                     .where(Engagement.task_id == task.id))))
-    for code in task.language_codes:
-        stmt = stmt.where(FreelancerProfile.user_id.in_(
-            select(FreelancerLanguage.freelancer_id).where(FreelancerLanguage.language == code,
-                                                           FreelancerLanguage.proficiency.in_(levels))))
     return stmt
 
 
@@ -65,19 +66,15 @@ PER_SKILL = 4000
 
 def _is_eligible(task: Task, freelancer_id):
     """Correlated hard-filter checks for one specialist id: index lookups, for a bounded id list."""
-    levels = _good_enough_levels()
     checks = [
         exists().where(FreelancerProfile.user_id == freelancer_id, FreelancerProfile.hours_per_week > 0,
-                       FreelancerProfile.hourly_rate.is_not(None)),
+                       FreelancerProfile.hourly_rate.is_not(None), *_speaks_and_works_on(task)),
         exists().where(User.id == freelancer_id, User.status == AccountStatus.ACTIVE, User.role == Role.FREELANCER,
                        User.id != task.business_id),
-        exists().where(FreelancerChannel.freelancer_id == freelancer_id, FreelancerChannel.channel == task.channel),
         not_(exists().where(Bid.task_id == task.id, Bid.freelancer_id == freelancer_id,
                             Bid.status.in_((BidStatus.PENDING, BidStatus.ACCEPTED)))),
         not_(exists().where(Engagement.task_id == task.id, Engagement.freelancer_id == freelancer_id)),
     ]
-    checks += [exists().where(FreelancerLanguage.freelancer_id == freelancer_id, FreelancerLanguage.language == code,
-                              FreelancerLanguage.proficiency.in_(levels)) for code in task.language_codes]
     return checks
 
 
@@ -86,8 +83,9 @@ def candidate_ids(task: Task, limit: int, enough: int | None = None) -> list[int
 
     Fast path: the PREFILTER strongest holders of the required skills (an index-only
     scan on freelancer_skills(skill_id, level, freelancer_id)), checked one by one
-    against the hard filters. If that leaves fewer than `enough` (default `limit`;
-    rare languages or channels), the full query filters everyone first and then ranks.
+    against the hard filters. For tasks needing several languages, or when the fast
+    path leaves fewer than `enough` (default `limit`), the full query filters everyone
+    first (bit masks on the profile row) and then ranks.
     """
     required = {ts.skill_id: ts.min_level for ts in task.required_skills}
     fs = FreelancerSkill
@@ -107,9 +105,12 @@ def candidate_ids(task: Task, limit: int, enough: int | None = None) -> list[int
            .limit(PREFILTER).cte("top_holders"))
     fast = (select(top.c.freelancer_id).where(*_is_eligible(task, top.c.freelancer_id))
             .order_by(top.c.coverage.desc(), top.c.strength.desc(), top.c.freelancer_id).limit(limit))
-    ids = list(db.session.scalars(fast))
-    if len(ids) >= (enough or limit):
-        return ids
+    # Tasks needing several languages leave few people: filtering everyone (cheap with the
+    # profile masks) beats walking thousands of skill holders.
+    if len(task.language_codes) < 2:
+        ids = list(db.session.scalars(fast))
+        if len(ids) >= (enough or limit):
+            return ids
     # Slow path (rare languages or channels): filter everyone first, then rank.
     skill_ids = [ts.skill_id for ts in task.skills]
     min_level = case(*((fs.skill_id == sid, level) for sid, level in required.items()), else_=6)
@@ -187,7 +188,7 @@ def why_empty(task: Task) -> list[EmptyReason]:
             .where(User.status == AccountStatus.ACTIVE, FreelancerProfile.hourly_rate.is_not(None)))
     levels = _good_enough_levels()
     checks = [(f"speak {' and '.join(LANGUAGES.get(c, c) for c in task.language_codes)} at "
-               f"{current_app.config['MATCH_MIN_LANGUAGE_LEVEL']} or better",
+               "B2 or better",
                and_(*[_speaks(code, levels) for code in task.language_codes])),
               (f"work on {task.channel}", exists().where(FreelancerChannel.freelancer_id == FreelancerProfile.user_id,
                                                           FreelancerChannel.channel == task.channel)),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
@@ -51,6 +51,10 @@ class FreelancerProfile(db.Model):
     completed_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     on_time_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_active_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Denormalised for matching's hard filters (core/reference.py language_mask / channel_mask);
+    # kept in step by profiles.services.refresh_masks and seed-demo.
+    language_mask: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    channel_mask: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
     skills: Mapped[list[FreelancerSkill]] = relationship(back_populates="profile", cascade="all, delete-orphan",

@@ -8,7 +8,8 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import AccountStatus, Role, User
 from marketplace.core.errors import Forbidden, NotFound, ValidationFailed
-from marketplace.core.reference import CHANNELS, COMPANY_SIZES, INDUSTRIES, LANGUAGES, PROFICIENCIES
+from marketplace.core.reference import (CHANNELS, COMPANY_SIZES, INDUSTRIES, LANGUAGES, PROFICIENCIES, channel_mask,
+                                        language_mask)
 from marketplace.core.time import TIMEZONE_SET
 from marketplace.extensions import db
 from marketplace.profiles.models import (BusinessProfile, FreelancerChannel, FreelancerLanguage, FreelancerProfile,
@@ -108,7 +109,14 @@ def update_freelancer_profile(actor: User, profile: FreelancerProfile, data: Fre
     _replace_children(profile.skills, {s.skill_id: s for s in profile.skills}, data.skills,
                       lambda sid, level: FreelancerSkill(skill_id=sid, level=level),
                       lambda row, level: setattr(row, "level", level))
+    refresh_masks(profile)
     db.session.flush()
+
+
+def refresh_masks(profile: FreelancerProfile) -> None:
+    """Recompute the language and channel bit masks matching filters on."""
+    profile.language_mask = language_mask({l.language: l.proficiency for l in profile.languages})
+    profile.channel_mask = channel_mask(c.channel for c in profile.channels)
 
 
 def _replace_children(collection, existing: dict, wanted: dict, make, update=None) -> None:

@@ -15,6 +15,7 @@ from marketplace.matching.service import match_for_owner, rank_specialists, reco
 from marketplace.notifications.models import Notification
 from marketplace.profiles.models import (FreelancerChannel, FreelancerLanguage, FreelancerProfile, FreelancerSkill,
                                          Skill)
+from marketplace.profiles.services import refresh_masks
 from marketplace.tasks import services as tasks
 from tests import factories
 
@@ -36,6 +37,9 @@ def specialist(name: str, *, skills=None, languages=None, channels=("phone",), r
         db.session.add(FreelancerLanguage(freelancer_id=user.id, language=code, proficiency=level))
     for channel in channels:
         db.session.add(FreelancerChannel(freelancer_id=user.id, channel=channel))
+    db.session.flush()
+    db.session.refresh(profile)
+    refresh_masks(profile)  # rows were added directly, as the profile editor would keep them in step
     db.session.flush()
     return user
 
@@ -178,3 +182,15 @@ def test_ranking_costs_the_same_queries_for_5_or_50_candidates(task):
     small = count(5)
     large = count(45)
     assert small == large and small <= 12, (small, large)
+
+
+def test_editing_a_profile_keeps_the_matching_masks_in_step():
+    from marketplace.core.reference import channel_mask, language_mask
+    from marketplace.profiles.services import FreelancerProfileData, update_freelancer_profile
+    user = factories.create_freelancer()
+    profile = db.session.get(FreelancerProfile, user.id)
+    update_freelancer_profile(user, profile, FreelancerProfileData(
+        headline="x", bio="", hourly_rate=2000, timezone="UTC", hours_per_week=10, channels=["phone", "chat"],
+        languages={"es": "native", "fr": "A2"}))
+    assert profile.language_mask == language_mask({"es": "native"}) != 0
+    assert profile.channel_mask == channel_mask(["chat", "phone"])
