@@ -31,6 +31,8 @@ def place(task_id: int):
         try:
             services.place_bid(current_user, task, **_terms(form))
             db.session.commit()
+        except Forbidden:
+            raise  # not a specialist: the 403 page says why
         except DomainError as error:
             db.session.rollback()
             attach_error(form, error)

@@ -110,3 +110,12 @@ def test_queued_mail_is_claimed_once(app, monkeypatch):
     assert services.deliver_queued() == 0
     assert sent == ["a@example.com"]
     assert db.session.scalar(select(OutboxMessage.status).where(OutboxMessage.to_address == "a@example.com")) == "sent"
+
+
+def test_a_business_posting_a_proposal_gets_a_clear_403(client, login_as):
+    task = factories.create_task()
+    login_as(factories.create_business())
+    response = client.post(f"/tasks/{task.id}/bids", data={"amount": "100", "cover_note": "hi"})
+    assert response.status_code == 403
+    assert "Only specialists can send proposals." in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Bid)) == 0
