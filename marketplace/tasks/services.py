@@ -179,12 +179,20 @@ def update_task(actor: User, task: Task, data: TaskData) -> None:
                        f"{'per hour' if task.pricing == Pricing.HOURLY else 'as a fixed total'}, so the pricing "
                        "type can't change. Cancel it and post a new task instead.", field="pricing")
     # Guard against a hire that lands between the check above and this write.
-    guarded = db.session.execute(update(Task).where(Task.id == task.id, Task.filled_seats == 0)
-                                 .values(updated_at=utcnow()).execution_options(synchronize_session=False))
-    if guarded.rowcount != 1:
-        raise Conflict("Someone has just been hired for this task, so it can't be edited.")
+    _transition(task, [Task.filled_seats == 0], {"updated_at": utcnow()},
+                "Someone has just been hired for this task, so it can't be edited.")
     _apply(task, data)
     db.session.flush()
+
+
+def _transition(task: Task, conditions: list, values: dict, refusal: str) -> None:
+    """Apply `values` only while `conditions` still hold in the database (double clicks, two
+    tabs, a hire landing meanwhile), checked by rowcount; refuse with `refusal` otherwise."""
+    changed = db.session.execute(update(Task).where(Task.id == task.id, *conditions).values(**values)
+                                 .execution_options(synchronize_session=False))
+    if changed.rowcount != 1:
+        raise Conflict(refusal)
+    db.session.refresh(task)
 
 
 def _has_pending_bids(task: Task) -> bool:
@@ -199,12 +207,8 @@ def publish_task(actor: User, task: Task) -> None:
         raise Conflict("Only a draft can be published.")
     if task.start_date <= utcnow().date():
         raise ValidationFailed("The start date has passed. Edit the dates before publishing.", field="start_date")
-    changed = db.session.execute(update(Task).where(Task.id == task.id, Task.status == TaskStatus.DRAFT)
-                                 .values(status=TaskStatus.OPEN, published_at=utcnow())
-                                 .execution_options(synchronize_session=False))
-    if changed.rowcount != 1:
-        raise Conflict("This task was already published.")
-    db.session.refresh(task)
+    _transition(task, [Task.status == TaskStatus.DRAFT], {"status": TaskStatus.OPEN, "published_at": utcnow()},
+                "This task was already published.")
     if task.hiring_mode == HiringMode.MATCH:
         from marketplace.matching.service import auto_invite
         auto_invite(task)
@@ -215,13 +219,9 @@ def cancel_task(actor: User, task: Task) -> int:
     _require_owner(actor, task)
     if task.status not in EDITABLE_STATUSES:
         raise Conflict("Only a draft or open task can be cancelled.")
-    changed = db.session.execute(update(Task).where(Task.id == task.id, Task.status.in_(EDITABLE_STATUSES),
-                                                    Task.filled_seats == 0)
-                                 .values(status=TaskStatus.CANCELLED, closed_at=utcnow())
-                                 .execution_options(synchronize_session=False))
-    if changed.rowcount != 1:
-        raise Conflict("Someone is already hired on this task. Close it to stop hiring instead.")
-    db.session.refresh(task)
+    _transition(task, [Task.status.in_(EDITABLE_STATUSES), Task.filled_seats == 0],
+                {"status": TaskStatus.CANCELLED, "closed_at": utcnow()},
+                "Someone is already hired on this task. Close it to stop hiring instead.")
     from marketplace.bidding.services import decline_pending_bids
     return decline_pending_bids(task, "The business cancelled this task.")
 
@@ -231,13 +231,9 @@ def close_task(actor: User, task: Task) -> int:
     _require_owner(actor, task)
     if task.status != TaskStatus.OPEN:
         raise Conflict("Only an open task can be closed to new bids.")
-    changed = db.session.execute(update(Task).where(Task.id == task.id, Task.status == TaskStatus.OPEN,
-                                                    Task.filled_seats > 0)
-                                 .values(status=TaskStatus.IN_PROGRESS, closed_at=utcnow())
-                                 .execution_options(synchronize_session=False))
-    if changed.rowcount != 1:
-        raise Conflict("Nobody is hired yet: cancel the task instead if you no longer need it.")
-    db.session.refresh(task)
+    _transition(task, [Task.status == TaskStatus.OPEN, Task.filled_seats > 0],
+                {"status": TaskStatus.IN_PROGRESS, "closed_at": utcnow()},
+                "Nobody is hired yet: cancel the task instead if you no longer need it.")
     from marketplace.bidding.services import decline_pending_bids
     return decline_pending_bids(task, "The business stopped hiring for this task.")
 
@@ -283,12 +279,12 @@ def get_own_task(actor: User, task_id: int) -> Task:
     return task
 
 
-def tasks_of(actor: User) -> list[tuple[Task, int, int]]:
+def tasks_of(actor: User, limit: int | None = None) -> list[tuple[Task, int, int]]:
     """The business's tasks with (pending bids, all live bids) counts, newest first, in two queries."""
     _require_business(actor)
     from marketplace.bidding.models import Bid, BidStatus
     tasks = list(db.session.scalars(select(Task).where(Task.business_id == actor.id)
-                                    .order_by(Task.created_at.desc(), Task.id.desc())))
+                                    .order_by(Task.created_at.desc(), Task.id.desc()).limit(limit)))
     counts = dict(((tid, (pending, total)) for tid, pending, total in db.session.execute(
         select(Bid.task_id, func.sum(case((Bid.status == BidStatus.PENDING, 1), else_=0)), func.count())
         .where(Bid.task_id.in_([t.id for t in tasks]), Bid.status != BidStatus.WITHDRAWN)

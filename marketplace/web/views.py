@@ -30,7 +30,7 @@ def dashboard():
         from marketplace.profiles.services import get_own_business_profile
         from marketplace.tasks.services import tasks_of
         context["profile"] = get_own_business_profile(current_user)
-        context["task_rows"] = tasks_of(current_user)[:5]
+        context["task_rows"] = tasks_of(current_user, limit=5)
     from marketplace.accounts.forms import ResendVerificationForm
     return render_template("web/dashboard.html", resend_form=ResendVerificationForm(), **context)
 
