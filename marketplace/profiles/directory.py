@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import AccountStatus, User
 from marketplace.core.forms import bounded_int
-from marketplace.core.money import parse_major
+from marketplace.core.query_args import QueryArgs
 from marketplace.core.reference import CHANNELS, LANGUAGES, PROFICIENCY_RANK
 from marketplace.extensions import db
 from marketplace.profiles.models import (FreelancerChannel, FreelancerLanguage, FreelancerProfile, FreelancerSkill,
@@ -26,28 +26,16 @@ class DirectoryQuery:
 
 
 def parse_query(args) -> DirectoryQuery:
-    params = DirectoryQuery()
-    skill = (args.get("skill") or "").strip()
-    if skill and db.session.scalar(select(Skill.id).where(Skill.slug == skill)) is None:
-        params.errors.append("Unknown skill ignored.")
-    else:
-        params.skill = skill
-    params.min_level = bounded_int(args, "min_level", 1, low=1, high=5)
-    for name, allowed in (("language", LANGUAGES), ("channel", CHANNELS)):
-        value = (args.get(name) or "").strip()
-        if value and value not in allowed:
-            params.errors.append(f"Unknown {name} ignored.")
-        elif value:
-            setattr(params, name, value)
-    raw = (args.get("rate_max") or "").strip()
-    if raw:
-        try:
-            params.rate_max = parse_major(raw)
-            if not 0 < params.rate_max <= 100_000_000:
-                raise ValueError
-        except ValueError:
-            params.rate_max = None
-            params.errors.append("Maximum rate must be a positive amount up to 1,000,000; it was ignored.")
+    from marketplace.profiles.services import skill_slug_exists
+
+    read = QueryArgs(args)
+    params = DirectoryQuery(
+        skill=read.choice("skill", skill_slug_exists),
+        min_level=bounded_int(args, "min_level", 1, low=1, high=5),
+        language=read.choice("language", LANGUAGES), channel=read.choice("channel", CHANNELS),
+        rate_max=read.amount("rate_max", 1, 100_000_000,
+                             "Maximum rate must be a positive amount up to 1,000,000; it was ignored."))
+    params.errors = read.errors
     return params
 
 

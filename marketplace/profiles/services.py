@@ -27,8 +27,17 @@ def create_empty_profile(user: User) -> None:
     db.session.flush()
 
 
+def skill_slug_exists(slug: str) -> bool:
+    return db.session.scalar(select(Skill.id).where(Skill.slug == slug)) is not None
+
+
 def all_skills() -> list[Skill]:
     return list(db.session.scalars(select(Skill).order_by(Skill.kind, Skill.name)))
+
+
+def skill_options() -> list[tuple[str, str]]:
+    """(slug, name) pairs for filter menus, alphabetical."""
+    return [(slug, name) for slug, name in db.session.execute(select(Skill.slug, Skill.name).order_by(Skill.name))]
 
 
 def get_own_freelancer_profile(actor: User) -> FreelancerProfile:

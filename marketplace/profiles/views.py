@@ -91,7 +91,7 @@ def directory():
     params = parse_query(request.args)
     page = search_freelancers(params, page=bounded_int(request.args, "page", 1))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("profiles/directory.html", page=page, params=params, skills=services.all_skills(),
+    return render_template("profiles/directory.html", page=page, params=params, skill_options=services.skill_options(),
                            args=args)
 
 

@@ -13,10 +13,12 @@ from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import AccountStatus, User
+from marketplace.core.query_args import QueryArgs
 from marketplace.core.reference import CHANNELS, LANGUAGES
 from marketplace.core.time import TIMEZONE_SET
 from marketplace.extensions import db
 from marketplace.profiles.models import Skill
+from marketplace.profiles.services import skill_slug_exists
 from marketplace.tasks.models import ModerationStatus, Pricing, Task, TaskLanguage, TaskSkill, TaskStatus
 
 MAX_FILTER_AMOUNT = 1_000_000_000  # minor units; larger filters are ignored rather than sent to SQL
@@ -98,39 +100,17 @@ def search_tasks(params: TaskQuery, page: int = 1, per_page: int = 20):
 
 def parse_query(args) -> TaskQuery:
     """Read filters from request args, dropping (and reporting) values that aren't valid."""
-    from marketplace.core.money import parse_major
-
-    params = TaskQuery(q=(args.get("q") or "").strip()[:200])
-    skill = (args.get("skill") or "").strip()
-    if skill:
-        if db.session.scalar(select(Skill.id).where(Skill.slug == skill)) is None:
-            params.errors.append("Unknown skill ignored.")
-        else:
-            params.skill = skill
-    for name, allowed in (("language", LANGUAGES), ("channel", CHANNELS),
-                          ("pricing", {p.value: p for p in Pricing}), ("sort", SORTS)):
-        value = (args.get(name) or "").strip()
-        if value and value not in allowed:
-            params.errors.append(f"Unknown {name} ignored.")
-        elif value:
-            setattr(params, name, value)
-    tz = (args.get("timezone") or "").strip()
-    if tz:
-        if tz in TIMEZONE_SET:
-            params.timezone = tz
-        else:
-            params.errors.append("Unknown time zone ignored.")
-    for name in ("budget_min", "budget_max"):
-        raw = (args.get(name) or "").strip()
-        if raw:
-            try:
-                value = parse_major(raw)
-                if not 0 <= value <= MAX_FILTER_AMOUNT:
-                    raise ValueError
-                setattr(params, name, value)
-            except ValueError:
-                params.errors.append(f"{'Minimum' if name == 'budget_min' else 'Maximum'} budget must be an "
-                                     "amount between 0 and 10,000,000; it was ignored.")
+    read = QueryArgs(args)
+    message = "{} budget must be an amount between 0 and 10,000,000; it was ignored."
+    params = TaskQuery(
+        q=read.text("q"),
+        skill=read.choice("skill", skill_slug_exists),
+        language=read.choice("language", LANGUAGES), channel=read.choice("channel", CHANNELS),
+        pricing=read.choice("pricing", {p.value for p in Pricing}), sort=read.choice("sort", SORTS) or "newest",
+        timezone=read.choice("timezone", TIMEZONE_SET, "time zone"),
+        budget_min=read.amount("budget_min", 0, MAX_FILTER_AMOUNT, message.format("Minimum")),
+        budget_max=read.amount("budget_max", 0, MAX_FILTER_AMOUNT, message.format("Maximum")))
+    params.errors = read.errors
     return params
 
 

@@ -10,7 +10,7 @@ from marketplace.core.errors import DomainError, Forbidden
 from marketplace.core.forms import attach_error, bounded_int
 from marketplace.core.money import parse_major, to_major
 from marketplace.extensions import cache, db
-from marketplace.profiles.services import all_skills
+from marketplace.profiles.services import all_skills, skill_options
 from marketplace.tasks import search, services
 from marketplace.tasks.forms import NICE_ROWS, REQUIRED_ROWS, TaskForm
 
@@ -44,7 +44,7 @@ def browse():
     sorts = dict(search.SORTS)
     if not (current_user.is_authenticated and current_user.is_freelancer):
         sorts.pop("best")
-    return render_template("tasks/browse.html", page=page, params=params, skills=all_skills(), args=args,
+    return render_template("tasks/browse.html", page=page, params=params, skill_options=skill_options(), args=args,
                            sorts=sorts)
 
 
