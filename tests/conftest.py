@@ -104,6 +104,23 @@ def _transaction(request, app):
 
 
 @pytest.fixture()
+def committed_world(app):
+    """Committed data for tests with real concurrent transactions (PostgreSQL only).
+
+    Everything but the skill taxonomy is truncated afterwards, so the rolled-back
+    tests that follow start from the same empty database.
+    """
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("concurrency is tested on PostgreSQL (set TEST_DATABASE_URL)")
+        yield
+        db.session.rollback()
+        tables = ", ".join(t.name for t in db.metadata.sorted_tables if t.name != "skills")
+        db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.session.commit()
+
+
+@pytest.fixture()
 def client(app):
     return app.test_client()
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from marketplace.bidding.models import Bid, BidStatus
 from marketplace.engagements.models import Engagement
@@ -18,17 +18,6 @@ from tests import factories
 from tests.conftest import FreshContextClient
 
 PARALLEL = 20
-
-
-@pytest.fixture()
-def committed_world(app):
-    with app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            pytest.skip("concurrency is tested on PostgreSQL (set TEST_DATABASE_URL)")
-        yield
-        db.session.rollback()
-        db.session.execute(text("TRUNCATE users, outbox_messages RESTART IDENTITY CASCADE"))
-        db.session.commit()
 
 
 def _client(app, user) -> FreshContextClient:

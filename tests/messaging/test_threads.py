@@ -3,7 +3,7 @@ import threading
 
 import pytest
 from flask_login import AnonymousUserMixin
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import func, insert, select
 
 from marketplace.core.errors import NotFound
 from marketplace.engagements.models import Engagement
@@ -55,14 +55,11 @@ def test_get_or_create_thread_reads_the_winner_when_the_insert_loses_a_race(busi
 
 
 @pytest.mark.no_db_transaction
-def test_parallel_get_or_create_thread_makes_one_thread_on_postgresql(app, monkeypatch):
-    with app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            pytest.skip("real concurrency needs PostgreSQL")
-        business, freelancer = factories.create_business(), factories.create_freelancer()
-        task = factories.create_task(business)
-        db.session.commit()
-        task_id, business_id, freelancer_id = task.id, business.id, freelancer.id
+def test_parallel_get_or_create_thread_makes_one_thread_on_postgresql(app, committed_world, monkeypatch):
+    business, freelancer = factories.create_business(), factories.create_freelancer()
+    task = factories.create_task(business)
+    db.session.commit()
+    task_id, freelancer_id = task.id, freelancer.id
     workers = 8
     barrier = threading.Barrier(workers)
     real_find = services._find_thread
@@ -95,21 +92,9 @@ def test_parallel_get_or_create_thread_makes_one_thread_on_postgresql(app, monke
         t.start()
     for t in pool:
         t.join(30)
-    try:
-        assert errors == []
-        assert len(results) == workers and len(set(results)) == 1
-        with app.app_context():
-            assert db.session.scalar(select(func.count()).select_from(Thread)
-                                     .where(Thread.task_id == task_id)) == 1
-    finally:
-        with app.app_context():
-            from marketplace.accounts.models import User
-            from marketplace.tasks.models import Task
-            db.session.execute(delete(Thread).where(Thread.task_id == task_id))
-            db.session.delete(db.session.get(Task, task_id))
-            db.session.flush()
-            db.session.execute(delete(User).where(User.id.in_([business_id, freelancer_id])))
-            db.session.commit()
+    assert errors == []
+    assert len(results) == workers and len(set(results)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Thread).where(Thread.task_id == task_id)) == 1
 
 
 def _engagement(task, freelancer) -> Engagement:

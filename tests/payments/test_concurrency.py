@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from marketplace.engagements import transitions
 from marketplace.engagements.models import Engagement, EngagementStatus as S
@@ -16,18 +16,6 @@ from tests.conftest import FreshContextClient
 from tests.payments.conftest import session_completed, signed
 
 PARALLEL = 20
-
-
-@pytest.fixture()
-def committed_world(app):
-    with app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            pytest.skip("concurrency is tested on PostgreSQL (set TEST_DATABASE_URL)")
-        yield
-        db.session.rollback()
-        db.session.execute(text("TRUNCATE users, outbox_messages, webhook_events, ledger_accounts "
-                                "RESTART IDENTITY CASCADE"))
-        db.session.commit()
 
 
 def _run_parallel(n, fn):
