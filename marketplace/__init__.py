@@ -105,10 +105,12 @@ def import_models() -> None:
     from marketplace.bidding import models as _bidding  # noqa: F401
     from marketplace.engagements import models as _engagements  # noqa: F401
     from marketplace.messaging import models as _messaging  # noqa: F401
+    from marketplace.moderation import models as _moderation  # noqa: F401
     from marketplace.notifications import models as _notifications  # noqa: F401
     from marketplace.outbox import models as _outbox  # noqa: F401
     from marketplace.payments import models as _payments  # noqa: F401
     from marketplace.profiles import models as _profiles  # noqa: F401
+    from marketplace.reviews import models as _reviews  # noqa: F401
     from marketplace.tasks import models as _tasks  # noqa: F401
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marketplace.accounts.models import User
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
-from marketplace.tasks.models import Task, _enum
+from marketplace.tasks.models import ModerationStatus, Task, _enum
 
 
 class BidStatus(str, enum.Enum):
@@ -46,6 +46,10 @@ class Bid(db.Model):
     status: Mapped[BidStatus] = mapped_column(_enum(BidStatus), default=BidStatus.PENDING)
     shortlisted: Mapped[bool] = mapped_column(Boolean, default=False)
     decline_note: Mapped[str | None] = mapped_column(String(500))
+    # Held by the risk screen until an operator approves it (moderation/screening.py); the business
+    # sees only approved bids.
+    moderation_status: Mapped[ModerationStatus] = mapped_column(
+        _enum(ModerationStatus), default=ModerationStatus.APPROVED, server_default=ModerationStatus.APPROVED.value)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

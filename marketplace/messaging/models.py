@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marketplace.accounts.models import User
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
-from marketplace.tasks.models import Task
+from marketplace.tasks.models import ModerationStatus, Task, _enum
 
 
 class Thread(db.Model):
@@ -47,6 +47,9 @@ class Message(db.Model):
     sender_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Held by the risk screen until an operator approves it; only the sender sees a held message.
+    moderation_status: Mapped[ModerationStatus] = mapped_column(
+        _enum(ModerationStatus), default=ModerationStatus.APPROVED, server_default=ModerationStatus.APPROVED.value)
 
     sender: Mapped[User] = relationship()
 

@@ -1,0 +1,1 @@
+"""Double-blind reviews after an engagement ends, with the empathy dimensions."""
