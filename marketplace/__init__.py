@@ -119,15 +119,21 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.bidding.views import bp as bidding_bp
     from marketplace.engagements.views import bp as engagements_bp
     from marketplace.messaging.views import bp as messaging_bp
+    from marketplace.moderation.dispute_views import bp as disputes_bp
+    from marketplace.moderation.metrics_views import bp as metrics_bp
+    from marketplace.moderation.report_views import bp as reports_bp
+    from marketplace.moderation.views import bp as moderation_bp
     from marketplace.notifications.views import bp as notifications_bp
     from marketplace.outbox.views import bp as outbox_bp
     from marketplace.payments.views import bp as payments_bp
     from marketplace.profiles.views import bp as profiles_bp
+    from marketplace.reviews.views import bp as reviews_bp
     from marketplace.tasks.views import bp as tasks_bp
     from marketplace.web.views import bp as web_bp
 
     for bp in (web_bp, accounts_bp, profiles_bp, outbox_bp, tasks_bp, bidding_bp, engagements_bp,
-               messaging_bp, notifications_bp, payments_bp):
+               messaging_bp, notifications_bp, payments_bp, reviews_bp, reports_bp, moderation_bp, disputes_bp,
+               metrics_bp):
         app.register_blueprint(bp)
 
 

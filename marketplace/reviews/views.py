@@ -1,0 +1,6 @@
+"""Review pages. (Placeholder: being built.)"""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("reviews", __name__)
