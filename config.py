@@ -122,6 +122,24 @@ class Config:
     # Absolute base of links in emails sent outside a request (jobs, digests).
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
+    # Risk screen (marketplace/moderation/screening.py): a hit holds a task, bid or message for review.
+    MODERATION_PROHIBITED_TERMS = _env_list("MODERATION_PROHIBITED_TERMS", [
+        "fake reviews", "fake review", "write reviews for", "post reviews for", "buy followers", "buy likes",
+        "buy reviews", "credit card numbers", "card numbers", "cvv", "social security number",
+        "social security numbers", "ssn", "bypass verification", "bypass kyc", "account verification bypass",
+        "phishing", "money mule", "carding", "chargeback fraud", "fake documents", "fake ids",
+        "pretend to be the customer", "impersonate",
+    ])
+    # Links to these domains (and their subdomains) and to PUBLIC_BASE_URL's host pass the screen.
+    MODERATION_ALLOWED_LINK_DOMAINS = _env_list("MODERATION_ALLOWED_LINK_DOMAINS", [
+        "zendesk.com", "freshdesk.com", "intercom.com", "intercom.help", "github.com", "google.com",
+        "notion.so", "loom.com", "atlassian.net", "salesforce.com", "hubspot.com", "helpscout.net",
+    ])
+    MODERATION_MIN_HOURLY_RATE = _env_int("MODERATION_MIN_HOURLY_RATE", 800)      # 8.00 per hour
+    MODERATION_MIN_FIXED_BUDGET = _env_int("MODERATION_MIN_FIXED_BUDGET", 5000)   # 50.00 in total
+    # A business's first task waits for an operator (SPEC §3: "a task from a new business").
+    MODERATION_FIRST_TASK_REVIEW = _env_bool("MODERATION_FIRST_TASK_REVIEW", True)
+
     # Stripe (the sandbox gateway is used while STRIPE_SECRET_KEY is unset)
     STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")
     STRIPE_PUBLISHABLE_KEY = _env("STRIPE_PUBLISHABLE_KEY")
@@ -135,6 +153,10 @@ class Config:
     STRIPE_MAX_NETWORK_RETRIES = _env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
     # A delivered engagement the business neither approves nor disputes is approved after this many days.
     AUTO_APPROVE_DAYS = _env_int("AUTO_APPROVE_DAYS", 14)
+
+    # Reviews (marketplace/reviews/): double-blind until both sides have reviewed or this many
+    # days have passed since the engagement ended; the review window closes at the same time.
+    REVIEW_REVEAL_DAYS = _env_int("REVIEW_REVEAL_DAYS", 14)
 
     # Page cache for anonymous visitors of public listings. SimpleCache is per process;
     # set CACHE_REDIS_URL to share it between gunicorn workers.

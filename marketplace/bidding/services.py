@@ -20,7 +20,7 @@ from marketplace.core.money import format_money, split_fee
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
 from marketplace.notifications.services import notify
-from marketplace.tasks.models import HiringMode, Pricing, Task, TaskStatus
+from marketplace.tasks.models import HiringMode, ModerationStatus, Pricing, Task, TaskStatus
 
 MAX_COVER_NOTE = 5000
 
@@ -131,12 +131,25 @@ def place_bid(actor: User, task: Task, *, amount: int, estimated_hours: int | No
     except IntegrityError:
         # A parallel request placed the same freelancer's bid first; the unique index decided.
         raise Conflict("You already have a proposal on this task. Edit it instead.")
-    from marketplace.messaging.services import get_or_create_thread
-    get_or_create_thread(task, actor.id)
-    total = bid_total(task, amount, estimated_hours)
-    notify(task.business_id, "new_bid", f"New proposal from {actor.full_name} on “{task.title}”",
-           f"{format_money(total, task.currency)} total. {cover_note.strip()[:200]}", f"/tasks/{task.id}#bid-{bid.id}")
+    from marketplace.moderation.holds import hold
+    from marketplace.moderation.screening import screen_bid
+    reasons = screen_bid(bid)
+    if reasons:
+        # The business hears about it (and the thread opens) only when an operator releases it.
+        hold("bid", bid, actor.id, reasons)
+    else:
+        announce_bid(bid)
     return bid
+
+
+def announce_bid(bid: Bid) -> None:
+    """Open the conversation and tell the business about a (visible) new proposal."""
+    from marketplace.messaging.services import get_or_create_thread
+    task = bid.task
+    get_or_create_thread(task, bid.freelancer_id)
+    total = bid_total(task, bid.amount, bid.estimated_hours)
+    notify(task.business_id, "new_bid", f"New proposal from {bid.freelancer.full_name} on “{task.title}”",
+           f"{format_money(total, task.currency)} total. {bid.cover_note[:200]}", f"/tasks/{task.id}#bid-{bid.id}")
 
 
 def get_bid_for(actor: User, bid_id: int) -> Bid:
@@ -145,6 +158,8 @@ def get_bid_for(actor: User, bid_id: int) -> Bid:
                             .options(selectinload(Bid.task), selectinload(Bid.freelancer)))
     if bid is None or actor.id not in (bid.freelancer_id, bid.task.business_id):
         raise NotFound("We couldn't find that proposal.")
+    if actor.id != bid.freelancer_id and bid.moderation_status != ModerationStatus.APPROVED:
+        raise NotFound("We couldn't find that proposal.")   # held or rejected: only its author sees it
     return bid
 
 
@@ -181,6 +196,13 @@ def edit_bid(actor: User, bid: Bid, *, amount: int, estimated_hours: int | None,
     _set_status(bid, BidStatus.PENDING, "This proposal was just answered and can no longer be edited.",
                 amount=amount, estimated_hours=estimated_hours, cover_note=cover_note.strip(),
                 availability_note=availability_note.strip())
+    from marketplace.moderation.holds import hold
+    from marketplace.moderation.screening import screen_bid
+    reasons = screen_bid(bid)
+    if reasons:
+        hold("bid", bid, actor.id, reasons)
+    if bid.moderation_status != ModerationStatus.APPROVED:
+        return   # held (now or before): the business doesn't see it yet
     notify(bid.task.business_id, "bid_edited", f"{actor.full_name} updated their proposal on “{bid.task.title}”",
            f"New total: {format_money(bid_total(bid.task, amount, estimated_hours), bid.task.currency)}.",
            f"/tasks/{bid.task_id}#bid-{bid.id}")
@@ -230,7 +252,8 @@ def bids_for_task(actor: User, task: Task) -> list[Bid]:
     if actor.id != task.business_id:
         raise Forbidden("Only the business that posted this task can see its proposals.")
     status_order = {BidStatus.ACCEPTED: 0, BidStatus.PENDING: 1, BidStatus.DECLINED: 2}
-    bids = list(db.session.scalars(select(Bid).where(Bid.task_id == task.id, Bid.status != BidStatus.WITHDRAWN)
+    bids = list(db.session.scalars(select(Bid).where(Bid.task_id == task.id, Bid.status != BidStatus.WITHDRAWN,
+                                                     Bid.moderation_status == ModerationStatus.APPROVED)
                                    .options(selectinload(Bid.freelancer))))
     return sorted(bids, key=lambda b: (status_order.get(b.status, 3), not b.shortlisted,
                                        bid_total(task, b.amount, b.estimated_hours), b.created_at, b.id))

@@ -29,7 +29,7 @@ def place(task_id: int):
     form = BidForm()
     if form.validate_on_submit():
         try:
-            services.place_bid(current_user, task, **_terms(form))
+            bid = services.place_bid(current_user, task, **_terms(form))
             db.session.commit()
         except Forbidden:
             raise  # not a specialist: the 403 page says why
@@ -37,7 +37,9 @@ def place(task_id: int):
             db.session.rollback()
             attach_error(form, error)
         else:
-            flash("Proposal sent. You'll be notified when the business answers.", "success")
+            held = bid.moderation_status.value != "approved"
+            flash("Proposal sent. It's under review by our team; the business will see it once it's approved." if held
+                  else "Proposal sent. You'll be notified when the business answers.", "success")
             return redirect(url_for("tasks.show", task_id=task.id))
     from marketplace.tasks.views import example_quote
     return render_template("tasks/show.html", task=task, bid_form=form, my_bid=None, is_owner=False,

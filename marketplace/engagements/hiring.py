@@ -28,7 +28,7 @@ from marketplace.core.time import utcnow
 from marketplace.engagements.models import Engagement, EngagementEvent, EngagementStatus
 from marketplace.extensions import db
 from marketplace.notifications.services import notify
-from marketplace.tasks.models import Task, TaskStatus
+from marketplace.tasks.models import ModerationStatus, Task, TaskStatus
 
 ALREADY_FILLED = "All seats on this task are already filled."
 
@@ -50,12 +50,15 @@ def accept_bid(actor: User, bid: Bid, seen_amount: int | None = None,
                        else "This task is not open for hiring.")
     if bid.status != BidStatus.PENDING:
         raise Conflict("This proposal is no longer pending.")
+    if task.moderation_status != ModerationStatus.APPROVED or bid.moderation_status != ModerationStatus.APPROVED:
+        raise Conflict("This task or proposal is waiting for a review by our team; hiring opens once it is approved.")
     if seen_amount is not None and (bid.amount, bid.estimated_hours) != (seen_amount, seen_hours):
         raise Conflict(CHANGED)
 
     # The task row is locked first, then the bid: every hiring path takes locks in
     # this order, so parallel acceptances queue up instead of deadlocking.
     seat = db.session.execute(update(Task).where(Task.id == task.id, Task.status == TaskStatus.OPEN,
+                                                 Task.moderation_status == ModerationStatus.APPROVED,
                                                  Task.filled_seats < Task.seats)
                               .values(filled_seats=Task.filled_seats + 1, updated_at=utcnow())
                               .execution_options(synchronize_session=False))
@@ -63,7 +66,8 @@ def accept_bid(actor: User, bid: Bid, seen_amount: int | None = None,
         raise Conflict(ALREADY_FILLED)
     terms = [Bid.amount == seen_amount, Bid.estimated_hours.is_(None) if seen_hours is None
              else Bid.estimated_hours == seen_hours] if seen_amount is not None else []
-    taken = db.session.execute(update(Bid).where(Bid.id == bid.id, Bid.status == BidStatus.PENDING, *terms)
+    taken = db.session.execute(update(Bid).where(Bid.id == bid.id, Bid.status == BidStatus.PENDING,
+                                                 Bid.moderation_status == ModerationStatus.APPROVED, *terms)
                                .values(status=BidStatus.ACCEPTED, updated_at=utcnow())
                                .execution_options(synchronize_session=False))
     if taken.rowcount != 1:

@@ -8,8 +8,8 @@ and read receipts.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -22,7 +22,7 @@ from marketplace.extensions import db
 from marketplace.messaging.models import Message, Thread, ThreadRead
 from marketplace.notifications.services import mark_link_read, notify
 from marketplace.profiles.models import BusinessProfile
-from marketplace.tasks.models import Task
+from marketplace.tasks.models import ModerationStatus, Task
 
 MAX_MESSAGE_LENGTH = 5000
 PREVIEW_LENGTH = 200
@@ -75,8 +75,13 @@ def _unread_messages(user_id: int):
             .join(Thread, Thread.id == Message.thread_id)
             .outerjoin(ThreadRead, and_(ThreadRead.thread_id == Message.thread_id, ThreadRead.user_id == user_id))
             .where(or_(Thread.business_id == user_id, Thread.freelancer_id == user_id),
-                   Message.sender_id != user_id,
+                   Message.sender_id != user_id, Message.moderation_status == ModerationStatus.APPROVED,
                    Message.id > func.coalesce(ThreadRead.last_read_message_id, 0)))
+
+
+def _visible_to(user_id: int):
+    """Messages the user may read: approved ones, and their own even while held or rejected."""
+    return or_(Message.moderation_status == ModerationStatus.APPROVED, Message.sender_id == user_id)
 
 
 # --- counts ------------------------------------------------------------------------------
@@ -162,13 +167,35 @@ def post_message(actor: User, thread: Thread, body: str) -> Message:
     message = Message(thread_id=thread.id, sender_id=actor.id, body=text, created_at=now)
     db.session.add(message)
     db.session.flush()
-    thread.last_message_at = now
     _advance_read_marker(thread.id, actor.id, message.id)
-    notify(other_party_id(thread, actor.id), "message",
-           f"New message from {actor.full_name} about “{thread.task.title}”",
-           _preview(text), thread_path(thread.id))
+    from marketplace.moderation.holds import hold
+    from marketplace.moderation.screening import screen_message
+    reasons = screen_message(text)
+    if reasons:
+        # Only the sender sees it until an operator releases it; no unread count, notification or digest.
+        hold("message", message, actor.id, reasons)
+    else:
+        announce_message(message, thread)
     db.session.flush()
     return message
+
+
+def announce_message(message: Message, thread: Thread | None = None) -> None:
+    """A visible message: it moves the thread up the inbox and notifies the other side."""
+    thread = thread or db.session.get(Thread, message.thread_id)
+    created = message.created_at
+    if thread.last_message_at is None or _as_utc(thread.last_message_at) < _as_utc(created):
+        thread.last_message_at = created
+    sender = message.sender
+    notify(other_party_id(thread, message.sender_id), "message",
+           f"New message from {sender.full_name} about “{thread.task.title}”",
+           _preview(message.body), thread_path(thread.id))
+    db.session.flush()
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; they are stored in UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 def _preview(text: str) -> str:
@@ -201,7 +228,8 @@ def _advance_read_marker(thread_id: int, user_id: int, message_id: int) -> None:
 def mark_thread_read(actor: User, thread: Thread) -> None:
     """The actor has seen everything in the thread so far; their message notifications for it are read too."""
     _require_participant(actor, thread)
-    latest = db.session.scalar(select(func.max(Message.id)).where(Message.thread_id == thread.id))
+    latest = db.session.scalar(select(func.max(Message.id)).where(Message.thread_id == thread.id,
+                                                                   _visible_to(actor.id)))
     if latest is not None:
         _advance_read_marker(thread.id, actor.id, latest)
     mark_link_read(actor, thread_path(thread.id))
@@ -218,12 +246,13 @@ class ThreadView:
     seen_message_id: int | None           # the actor's last message the other side has read ("Seen")
     sent_unseen_message_id: int | None    # the actor's last message, when the other side hasn't read it yet
     has_earlier: bool
+    refusals: dict[int, str] = field(default_factory=dict)   # the actor's refused messages: operator's reason
 
 
 def messages_in(actor: User, thread: Thread, *, before: int | None = None, limit: int = 100) -> ThreadView:
     """The latest `limit` messages (or those before message id `before`), oldest first, with read receipts."""
     _require_participant(actor, thread)
-    query = select(Message).where(Message.thread_id == thread.id)
+    query = select(Message).where(Message.thread_id == thread.id, _visible_to(actor.id))
     if before is not None:
         query = query.where(Message.id < before)
     batch = db.session.scalars(query.order_by(Message.id.desc()).limit(limit + 1)).all()
@@ -240,7 +269,15 @@ def messages_in(actor: User, thread: Thread, *, before: int | None = None, limit
                       other_read_message_id=read_id, other_read_at=marker.read_at if marker else None,
                       seen_message_id=seen,
                       sent_unseen_message_id=last_own if last_own is not None and last_own > read_id else None,
-                      has_earlier=len(batch) > limit)
+                      has_earlier=len(batch) > limit, refusals=_refusals(messages))
+
+
+def _refusals(messages: list[Message]) -> dict[int, str]:
+    refused = [m.id for m in messages if m.moderation_status == ModerationStatus.REJECTED]
+    if not refused:
+        return {}
+    from marketplace.moderation.holds import refusal_notes
+    return refusal_notes("message", refused)
 
 
 # --- inbox -------------------------------------------------------------------------------
@@ -284,7 +321,8 @@ def threads_for(actor: User, page: int = 1, per_page: int = 20) -> Inbox:
         unread_q = _unread_messages(actor.id).where(Message.thread_id.in_(ids)).subquery()
         unread = dict(db.session.execute(select(unread_q.c.thread_id, func.count())
                                          .group_by(unread_q.c.thread_id)).all())
-        latest_ids = select(func.max(Message.id)).where(Message.thread_id.in_(ids)).group_by(Message.thread_id)
+        latest_ids = (select(func.max(Message.id)).where(Message.thread_id.in_(ids), _visible_to(actor.id))
+                      .group_by(Message.thread_id))
         last = {m.thread_id: m for m in db.session.scalars(select(Message).where(Message.id.in_(latest_ids)))}
         if not actor.is_business:
             companies = _company_names(t.business_id for t in threads)

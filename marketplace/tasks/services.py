@@ -183,6 +183,20 @@ def update_task(actor: User, task: Task, data: TaskData) -> None:
                 "Someone has just been hired for this task, so it can't be edited.")
     _apply(task, data)
     db.session.flush()
+    if task.status == TaskStatus.OPEN:
+        _rescreen(actor, task)
+
+
+def _rescreen(actor: User, task: Task) -> None:
+    """A published task's edit passes the risk screen again; a rejected task edited goes back to review."""
+    from marketplace.moderation.holds import hold
+    from marketplace.moderation.screening import screen_task
+    reasons = screen_task(task)
+    if task.moderation_status == ModerationStatus.REJECTED:
+        reasons.append(f"Edited after rejection (was: {task.moderation_note or 'no reason given'})")
+        task.moderation_note = None
+    if reasons:
+        hold("task", task, actor.id, reasons)
 
 
 def _transition(task: Task, conditions: list, values: dict, refusal: str) -> None:
@@ -207,11 +221,22 @@ def publish_task(actor: User, task: Task) -> None:
         raise Conflict("Only a draft can be published.")
     if task.start_date <= utcnow().date():
         raise ValidationFailed("The start date has passed. Edit the dates before publishing.", field="start_date")
+    from marketplace.moderation.screening import screen_task
+    reasons = screen_task(task)   # while still a draft, so it doesn't count as the business's approved task
     _transition(task, [Task.status == TaskStatus.DRAFT], {"status": TaskStatus.OPEN, "published_at": utcnow()},
                 "This task was already published.")
+    if reasons:
+        # Invisible to specialists until an operator releases it (moderation/holds.py runs what follows then).
+        from marketplace.moderation.holds import hold
+        hold("task", task, actor.id, reasons)
+        return
     if task.hiring_mode == HiringMode.MATCH:
         from marketplace.matching.service import auto_invite
         auto_invite(task)
+
+
+def is_held(task: Task) -> bool:
+    return task.moderation_status == ModerationStatus.PENDING_REVIEW
 
 
 def cancel_task(actor: User, task: Task) -> int:
@@ -287,7 +312,8 @@ def tasks_of(actor: User, limit: int | None = None) -> list[tuple[Task, int, int
                                     .order_by(Task.created_at.desc(), Task.id.desc()).limit(limit)))
     counts = dict(((tid, (pending, total)) for tid, pending, total in db.session.execute(
         select(Bid.task_id, func.sum(case((Bid.status == BidStatus.PENDING, 1), else_=0)), func.count())
-        .where(Bid.task_id.in_([t.id for t in tasks]), Bid.status != BidStatus.WITHDRAWN)
+        .where(Bid.task_id.in_([t.id for t in tasks]), Bid.status != BidStatus.WITHDRAWN,
+               Bid.moderation_status == ModerationStatus.APPROVED)
         .group_by(Bid.task_id)))) if tasks else {}
     return [(t, int(counts.get(t.id, (0, 0))[0] or 0), counts.get(t.id, (0, 0))[1]) for t in tasks]
 

@@ -102,8 +102,8 @@ def new():
             db.session.rollback()
             attach_error(form, error)
         else:
-            flash("Your task is live." if task.status.value == "open"
-                  else "Draft saved. Publish it when you're ready.", "success")
+            flash(("Your task is live." if not services.is_held(task) else _published_message(task))
+                  if task.status.value == "open" else "Draft saved. Publish it when you're ready.", "success")
             return redirect(url_for("tasks.show", task_id=task.id))
     return render_template("tasks/form.html", form=form, task=None), 400 if request.method == "POST" else 200
 
@@ -173,7 +173,7 @@ def _owner_action(task_id: int, action, success: str):
     try:
         action(current_user, task)
         db.session.commit()
-        flash(success, "success")
+        flash(success(task) if callable(success) else success, "success")
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "danger")
@@ -183,7 +183,14 @@ def _owner_action(task_id: int, action, success: str):
 @bp.post("/tasks/<int:task_id>/publish")
 @login_required
 def publish(task_id: int):
-    return _owner_action(task_id, services.publish_task, "Your task is live. Specialists can now find it.")
+    return _owner_action(task_id, services.publish_task, _published_message)
+
+
+def _published_message(task) -> str:
+    if services.is_held(task):
+        from marketplace.moderation.screening import AUTHOR_NOTICE
+        return AUTHOR_NOTICE["task"] + " Specialists will see it as soon as it's approved."
+    return "Your task is live. Specialists can now find it."
 
 
 @bp.post("/tasks/<int:task_id>/cancel")

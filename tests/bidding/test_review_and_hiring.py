@@ -353,3 +353,17 @@ def test_declining_an_accepted_bid_changes_nothing(owner, business):
     assert fresh(Bid, bid.id).status == BidStatus.ACCEPTED
     assert [e.status for e in engagements_on(task)] == [EngagementStatus.AWAITING_FUNDING]
     assert notifications_of(freelancer, "bid_declined") == []
+
+
+@pytest.mark.parametrize("held", ["task", "bid"])
+def test_nobody_is_hired_on_a_task_or_proposal_waiting_for_review(business, held):
+    from marketplace.tasks.models import ModerationStatus
+    task = factories.create_task(business, seats=1)
+    bid = add_bid(task, factories.create_freelancer())
+    (task if held == "task" else bid).moderation_status = ModerationStatus.PENDING_REVIEW
+    db.session.flush()
+    with pytest.raises(Conflict, match="waiting for a review"):
+        accept_bid(business, bid)
+    assert fresh(Bid, bid.id).status == BidStatus.PENDING
+    assert fresh(Task, task.id).filled_seats == 0
+    assert engagements_on(task) == []

@@ -71,6 +71,7 @@ def live_server(tmp_path_factory):
     """Base URL of the app served by `flask run` on a free port, stopped after the session."""
     tmp = tmp_path_factory.mktemp("e2e")
     env = _server_env(tmp)
+    SERVER_ENV.update(env)
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     for command in (["db", "upgrade"], ["seed-skills"]):
         result = subprocess.run(flask + command, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL,
@@ -98,6 +99,42 @@ def live_server(tmp_path_factory):
         yield base_url
     finally:
         _stop(process)
+
+
+SERVER_ENV: dict[str, str] = {}   # the live server's environment (its database), for operator steps
+
+_APPROVE_TASK = """
+import sys
+from sqlalchemy import select
+from marketplace import create_app
+from marketplace.accounts.models import Role, User
+from marketplace.accounts.services import create_operator
+from marketplace.extensions import db
+from marketplace.moderation import actions, holds
+from marketplace.tasks.models import Task
+
+app = create_app()
+with app.app_context():
+    operator = db.session.scalar(select(User).where(User.role == Role.OPERATOR).limit(1))
+    operator = operator or create_operator("e2e-operator@example.com", "e2e operator passphrase 42", "E2E Operator")
+    task = db.session.scalar(select(Task).where(Task.title == sys.argv[1]))
+    actions.approve_case(operator, holds.open_case_for("task", task.id), "Looks good.")
+    db.session.commit()
+"""
+
+
+@pytest.fixture()
+def approve_held_task(live_server):
+    """An operator approves the held task with this title (a new business's first task waits for review).
+
+    It runs the console's own service (moderation.actions.approve_case) against the live
+    server's database; the console's pages are exercised by the moderation tests.
+    """
+    def _approve(title: str) -> None:
+        result = subprocess.run([sys.executable, "-c", _APPROVE_TASK, title], cwd=REPO_ROOT, env=SERVER_ENV,
+                                stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr[-2000:]
+    return _approve
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -23,7 +23,7 @@ expect = pytest.importorskip("playwright.sync_api", reason="playwright is not in
 pytestmark = pytest.mark.e2e
 
 
-def test_fund_deliver_approve_payout_receipt(new_page, live_server: str, tmp_path_factory):
+def test_fund_deliver_approve_payout_receipt(new_page, live_server: str, tmp_path_factory, approve_held_task):
     unique = uuid.uuid4().hex[:6]
     title = f"Weekend billing chat {unique}"
 
@@ -38,7 +38,9 @@ def test_fund_deliver_approve_payout_receipt(new_page, live_server: str, tmp_pat
     business.locator("#budget").fill("900")
     business.locator("#required-0-skill").select_option(label="Network troubleshooting")
     business.get_by_role("button", name="Save and publish").click()
-    expect(business.locator("main .alert").first).to_contain_text("Your task is live.")
+    # A new business's first task waits for review; an operator approves it.
+    expect(business.locator("main .alert").first).to_contain_text("Your task is waiting for a quick review")
+    approve_held_task(title)
     task_url = business.url
 
     specialist = new_page()
