@@ -1,4 +1,4 @@
-"""The public specialist directory: filters on skill, language, channel and rate."""
+"""The public specialist directory: filters on skill, language, channel, rate and rating; sorts."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -11,8 +11,15 @@ from marketplace.core.forms import bounded_int
 from marketplace.core.query_args import QueryArgs
 from marketplace.core.reference import CHANNELS, LANGUAGES, PROFICIENCY_RANK
 from marketplace.extensions import db
+from marketplace.reviews.services import bayesian_rating_sql
 from marketplace.profiles.models import (FreelancerChannel, FreelancerLanguage, FreelancerProfile, FreelancerSkill,
                                          Skill)
+
+
+# The rating filter counts only specialists with at least one revealed review: without one, the
+# Bayesian rating is just the platform prior, not a reputation.
+MIN_RATINGS = {"3": "3.0 and up", "3.5": "3.5 and up", "4": "4.0 and up", "4.5": "4.5 and up"}
+SORTS = {"recent": "Recently updated", "rating": "Best rated"}
 
 
 @dataclass
@@ -22,6 +29,8 @@ class DirectoryQuery:
     language: str = ""
     channel: str = ""
     rate_max: int | None = None
+    min_rating: str = ""         # one of MIN_RATINGS: the Bayesian rating shown on profiles, at least
+    sort: str = "recent"
     errors: list[str] = field(default_factory=list)
 
 
@@ -34,7 +43,9 @@ def parse_query(args) -> DirectoryQuery:
         min_level=bounded_int(args, "min_level", 1, low=1, high=5),
         language=read.choice("language", LANGUAGES), channel=read.choice("channel", CHANNELS),
         rate_max=read.amount("rate_max", 1, 100_000_000,
-                             "Maximum rate must be a positive amount up to 1,000,000; it was ignored."))
+                             "Maximum rate must be a positive amount up to 1,000,000; it was ignored."),
+        min_rating=read.choice("min_rating", MIN_RATINGS, "minimum rating"),
+        sort=read.choice("sort", SORTS) or "recent")
     params.errors = read.errors
     return params
 
@@ -57,7 +68,17 @@ def search_freelancers(params: DirectoryQuery, page: int = 1, per_page: int = 20
                                          FreelancerChannel.channel == params.channel))
     if params.rate_max is not None:
         stmt = stmt.where(FreelancerProfile.hourly_rate <= params.rate_max)
-    stmt = stmt.order_by(FreelancerProfile.updated_at.desc(), FreelancerProfile.user_id.desc()).options(
+    if params.min_rating:
+        # As displayed: a 3.96 reads "4.0" on the profile, so it passes "4.0 and up".
+        stmt = stmt.where(FreelancerProfile.rating_count > 0,
+                          bayesian_rating_sql() >= float(params.min_rating) - 0.05)
+    if params.sort == "rating":
+        # Unreviewed specialists sit at the prior; reviewed ones at the same figure rank first.
+        stmt = stmt.order_by(bayesian_rating_sql().desc(), FreelancerProfile.rating_count.desc(),
+                             FreelancerProfile.user_id.desc())
+    else:
+        stmt = stmt.order_by(FreelancerProfile.updated_at.desc(), FreelancerProfile.user_id.desc())
+    stmt = stmt.options(
         selectinload(FreelancerProfile.skills), selectinload(FreelancerProfile.languages),
         selectinload(FreelancerProfile.channels))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=100)

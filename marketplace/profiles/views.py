@@ -87,12 +87,12 @@ def _edit_business():
 
 @bp.get("/freelancers")
 def directory():
-    from marketplace.profiles.directory import parse_query, search_freelancers
+    from marketplace.profiles.directory import MIN_RATINGS, SORTS, parse_query, search_freelancers
     params = parse_query(request.args)
     page = search_freelancers(params, page=bounded_int(request.args, "page", 1))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("profiles/directory.html", page=page, params=params, skill_options=services.skill_options(),
-                           args=args)
+                           args=args, min_ratings=MIN_RATINGS, sorts=SORTS)
 
 
 @bp.get("/freelancers/<int:user_id>")
@@ -102,5 +102,7 @@ def freelancer(user_id: int):
     if current_user.is_authenticated and current_user.is_business:
         from marketplace.tasks.services import open_tasks_of
         invite_tasks = open_tasks_of(current_user)
+    from marketplace.reviews.services import specialist_reputation
     return render_template("profiles/freelancer.html", profile=profile, invite_tasks=invite_tasks,
-                           is_owner=current_user.is_authenticated and current_user.id == user_id)
+                           is_owner=current_user.is_authenticated and current_user.id == user_id,
+                           reputation=specialist_reputation(profile))
