@@ -159,13 +159,13 @@ def _nav_counts() -> dict[str, int]:
 
 
 def register_commands(app: Flask) -> None:
-    from marketplace.accounts.cli import create_operator_command
+    from marketplace.accounts.cli import create_operator_command, reset_second_factor_command
     from marketplace.demo import seed_demo_command
     from marketplace.jobs import jobs_cli
     from marketplace.payments.cli import ledger_cli
     from marketplace.profiles.cli import seed_skills_command
 
-    for command in (create_operator_command, seed_skills_command, seed_demo_command, jobs_cli, ledger_cli):
+    for command in (create_operator_command, reset_second_factor_command, seed_skills_command, seed_demo_command, jobs_cli, ledger_cli):
         app.cli.add_command(command)
 
 

@@ -1,4 +1,5 @@
-"""`flask --app wsgi create-operator EMAIL`: the only way operators come to be."""
+"""`flask --app wsgi create-operator EMAIL`: the only way operators come to be;
+`reset-second-factor EMAIL` for an operator who lost their authenticator and recovery codes."""
 from __future__ import annotations
 
 import sys
@@ -28,3 +29,24 @@ def create_operator_command(email: str, name: str, password_stdin: bool) -> None
         db.session.rollback()
         raise click.ClickException(error.message)
     click.echo(f"Operator {user.email} created.")
+
+
+@click.command("reset-second-factor")
+@click.argument("email")
+def reset_second_factor_command(email: str) -> None:
+    """Remove an operator's second factor; their next login sets up a new one."""
+    from sqlalchemy import select
+
+    from marketplace.accounts.models import User
+    from marketplace.moderation.two_factor import reset
+
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"No account with the email {email}.")
+    try:
+        reset(user)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message)
+    click.echo(f"Second factor of {user.email} removed; they will set up a new one at their next login.")

@@ -12,6 +12,7 @@ from marketplace.core.errors import DomainError
 from marketplace.core.forms import attach_error
 from marketplace.core.urls import safe_next
 from marketplace.extensions import db, limiter
+from marketplace.moderation.access import forget_second_factor
 
 bp = Blueprint("accounts", __name__)
 
@@ -67,6 +68,8 @@ def login():
         if result.user is not None:
             _start_session(result.user, remember=form.remember.data)
             flash(f"Welcome back, {result.user.first_name}.", "success")
+            if result.user.is_operator:  # the console needs the second factor first
+                return redirect(url_for("moderation.two_factor", next=safe_next(form.next.data, "") or None))
             return redirect(safe_next(form.next.data, url_for("web.dashboard")))
         form.form_errors.append(result.error)
     status = 400 if request.method == "POST" else 200
@@ -91,6 +94,7 @@ def reauthenticate():
 def logout():
     services.end_all_sessions(current_user)
     db.session.commit()
+    forget_second_factor()
     logout_user()
     flash("You have been logged out.", "info")
     return redirect(url_for("web.index"))

@@ -223,12 +223,13 @@ def candidate_task_ids(profile: FreelancerProfile, limit: int) -> list[int]:
     skill_ids = [fs.skill_id for fs in profile.skills]
     if not (spoken and channels and skill_ids) or profile.hours_per_week <= 0:
         return []
+    from marketplace.tasks.search import listed_task_clause
+
     shared = func.count(TaskSkill.skill_id).label("shared")
-    business = select(User.id).where(User.id == Task.business_id, User.status == AccountStatus.ACTIVE)
     stmt = (select(Task.id).join(TaskSkill, TaskSkill.task_id == Task.id)
-            .where(Task.status == TaskStatus.OPEN, Task.moderation_status == ModerationStatus.APPROVED,
+            .where(listed_task_clause(),
                    Task.channel.in_(channels), TaskSkill.required.is_(True), TaskSkill.skill_id.in_(skill_ids),
-                   Task.business_id != profile.user_id, exists(business),
+                   Task.business_id != profile.user_id,
                    or_(Task.hiring_mode == HiringMode.OPEN,
                        exists().where(Invitation.task_id == Task.id, Invitation.freelancer_id == profile.user_id,
                                       Invitation.status != InvitationStatus.DECLINED)),

@@ -44,11 +44,18 @@ PRICE_CEILING = case((Task.pricing == Pricing.FIXED, Task.budget),
                      else_=Task.max_rate * Task.estimated_hours)
 
 
+def listed_task_clause():
+    """The one rule for which tasks are listed to anyone but their business (browse, search, matching,
+    recommendations): open, approved by moderation, and posted by an account that is not suspended.
+    A suspended business's tasks are hidden this way, never deleted; reinstating shows them again."""
+    active_business = select(User.id).where(User.id == Task.business_id, User.status == AccountStatus.ACTIVE)
+    return and_(Task.status == TaskStatus.OPEN, Task.moderation_status == ModerationStatus.APPROVED,
+                exists(active_business))
+
+
 def listed_tasks():
     """Open, approved tasks of active businesses: what visitors may browse."""
-    return (select(Task).join(User, User.id == Task.business_id)
-            .where(Task.status == TaskStatus.OPEN, Task.moderation_status == ModerationStatus.APPROVED,
-                   User.status == AccountStatus.ACTIVE))
+    return select(Task).where(listed_task_clause())
 
 
 def _text_filter(query: str):
