@@ -365,7 +365,8 @@ def resolve_dispute(operator: User, engagement: Engagement, refund_amount: int, 
     for name, value in (("refund", refund_amount), ("release", release_amount)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ValidationFailed(f"The {name} amount must be zero or more (in minor units).", field=name)
-    _require_state(engagement, (S.DISPUTED,), "Only a disputed engagement can be resolved.")
+    _require_state(engagement, (S.DISPUTED,), "This dispute has already been resolved."
+                   if engagement.status == S.RESOLVED else "Only a disputed engagement can be resolved.")
     held = ledger.held_for(engagement)
     if refund_amount + release_amount != held:
         raise ValidationFailed(f"Refund and release must add up to exactly the {_money(engagement, held)} held "
