@@ -8,6 +8,10 @@ Seeds (or reuses) a database with 100,000 specialists and 50,000 tasks
 - browse_rps / hello_rps: /tasks?q=..&skill=..&language=.. and the trivial /ping, both served by
   gunicorn and loaded in the same run by the same Python client; and their ratio
 - queries_per_browse_page: SQL statements for one browse page
+- metrics_30d / metrics_365d: the operator metrics page over the last 30 / 365 days: its queries
+  (`report_ms`) and the whole page (`page_ms`), median and p95 of 7 runs, and its statement count.
+  The first run on a database also seeds a history of past tasks, bids, hires and payments
+  (`marketplace.demo.seed_activity`) for these figures.
 
 SQLite by default (bench/bench.sqlite3); PostgreSQL when BENCH_DATABASE_URL is set.
 Sizes: BENCH_FREELANCERS, BENCH_TASKS; load duration: BENCH_SECONDS.
@@ -73,13 +77,91 @@ def prepare(app) -> dict:
                       tasks=missing_t, echo=lambda msg: print(msg, flush=True))
             db.session.commit()
             print(f"seeded in {time.perf_counter() - started:.0f} s", flush=True)
-            if db.engine.dialect.name == "postgresql":
-                with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                    conn.exec_driver_sql("VACUUM ANALYZE")
-            else:
-                with db.engine.begin() as conn:
-                    conn.exec_driver_sql("ANALYZE")
+            _analyze()
+        seed_history(app)
         return {"freelancers": max(have_freelancers, FREELANCERS), "tasks": max(have_tasks, TASKS)}
+
+
+def seed_history(app) -> None:
+    """Bids, hires, payments and disputes over the past year (for the metrics), once per database."""
+    import random
+
+    from sqlalchemy import func, select
+
+    from marketplace.demo import ACTIVITY_MIN_TASKS, SEEDED_CHARGE_PREFIX, seed_activity
+    from marketplace.extensions import db
+    from marketplace.payments.models import Charge
+
+    seeded = db.session.scalar(select(func.count()).select_from(Charge)
+                               .where(Charge.idempotency_key.like(f"{SEEDED_CHARGE_PREFIX}%")))
+    if TASKS < ACTIVITY_MIN_TASKS or seeded:
+        return
+    print(f"seeding a history of {TASKS // 2:,} past tasks with bids, hires and payments ...", flush=True)
+    started = time.perf_counter()
+    seed_activity(random.Random(12), TASKS // 2, echo=lambda msg: print(msg, flush=True))
+    db.session.commit()
+    print(f"seeded in {time.perf_counter() - started:.0f} s", flush=True)
+    _analyze()
+
+
+def _analyze() -> None:
+    from marketplace.extensions import db
+
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
+    else:
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
+
+
+def time_metrics(app, runs: int = 7) -> dict:
+    """The operator metrics page for the last 30 and 365 days: its queries alone (`report`) and the
+    whole page through the test client; median (and p95) of `runs` runs after one warm-up."""
+    from sqlalchemy import event, select
+
+    from marketplace.accounts.models import Role, User
+    from marketplace.extensions import db
+    from marketplace.moderation import metrics
+    from marketplace.moderation.access import MFA_SESSION_KEY
+
+    results = {}
+    with app.app_context():
+        operator = db.session.scalar(select(User).where(User.role == Role.OPERATOR).order_by(User.id).limit(1))
+        operator_id, operator_pk = operator.get_id(), operator.id
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = operator_id
+            session["_fresh"] = True
+            session[MFA_SESSION_KEY] = operator_id
+        for days in (30, 365):
+            period = metrics.parse_period({"days": str(days)})
+            report_ms, page_ms = [], []
+            for i in range(runs + 1):
+                db.session.remove()
+                operator = db.session.get(User, operator_pk)
+                started = time.perf_counter()
+                metrics.report(operator, period)
+                elapsed = (time.perf_counter() - started) * 1000
+                started = time.perf_counter()
+                response = client.get(f"/moderation/metrics?days={days}")
+                page_elapsed = (time.perf_counter() - started) * 1000
+                assert response.status_code == 200, response.status_code
+                if i:  # the first run warms caches
+                    report_ms.append(elapsed)
+                    page_ms.append(page_elapsed)
+            statements = []
+            listener = lambda *args: statements.append(1)  # noqa: E731
+            event.listen(db.engine, "before_cursor_execute", listener)
+            try:
+                db.session.remove()
+                metrics.report(db.session.get(User, operator_pk), period)
+            finally:
+                event.remove(db.engine, "before_cursor_execute", listener)
+            results[f"metrics_{days}d"] = {"report_ms": summary(report_ms), "page_ms": summary(page_ms),
+                                           "queries": len(statements)}
+        db.session.remove()
+    return results
 
 
 def time_matching(app) -> tuple[dict, dict]:
@@ -218,6 +300,11 @@ def main() -> None:
     print(f"match_top20_ms        median {match_ms['median']:8.2f}   p95 {match_ms['p95']:8.2f}", flush=True)
     print(f"recommended_tasks_ms  median {recommended_ms['median']:8.2f}   p95 {recommended_ms['p95']:8.2f}",
           flush=True)
+    metrics_figures = time_metrics(app)
+    for name, figures in metrics_figures.items():
+        print(f"{name:<21} report median {figures['report_ms']['median']:8.2f}   page median "
+              f"{figures['page_ms']['median']:8.2f}   p95 {figures['page_ms']['p95']:8.2f}   "
+              f"({figures['queries']} queries)", flush=True)
     queries = queries_per_page(app)
     print(f"queries_per_browse_page {queries}", flush=True)
     http_figures = serve_and_load(url)
@@ -225,7 +312,7 @@ def main() -> None:
     print(f"browse_rps {http_figures['browse_rps']:8.1f}   ({BROWSE_PATH})", flush=True)
     print(f"browse/hello ratio {http_figures['browse_to_hello_ratio']}", flush=True)
     results = {"database": backend, **sizes, "match_top20_ms": match_ms, "recommended_tasks_ms": recommended_ms,
-               "queries_per_browse_page": queries, **http_figures,
+               "queries_per_browse_page": queries, **metrics_figures, **http_figures,
                "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     out = ROOT / "bench" / "results.json"
     existing = json.loads(out.read_text()) if out.exists() else {}

@@ -10,7 +10,7 @@ import random
 import time
 
 import click
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.passwords import hash_password
@@ -29,6 +29,8 @@ DEMO_LOGINS = {
     "operator": "operator@example.com",
 }
 CHUNK = 2000
+ACTIVITY_MIN_TASKS = 10_000   # bulk seeding this many tasks also seeds a history of bids, hires and payments
+SEEDED_CHARGE_PREFIX = "seed:checkout:"   # the idempotency keys of the history's payments
 
 FIRST_NAMES = ["Amara", "Luis", "Sofia", "Kenji", "Priya", "Mateo", "Chloe", "Tunde", "Ingrid", "Omar", "Mei",
                "Daniel", "Fatima", "Jonas", "Lucia", "Arjun", "Zanele", "Noah", "Elif", "Camille", "Diego",
@@ -103,8 +105,309 @@ def seed_demo(freelancers: int = 40, businesses: int = 10, seed: int = 7, echo=p
         if tasks >= 10_000:
             echo(f"  {made:,} tasks ({time.perf_counter() - started:.0f} s)")
     db.session.flush()
+    if tasks >= ACTIVITY_MIN_TASKS:
+        seed_activity(random.Random(seed + 1), tasks // 2, echo=echo)
+    if demo_created:
+        _demo_story(random.Random(seed + 2))
+    db.session.flush()
     return {"freelancers": freelancers, "businesses": businesses, "tasks": tasks,
             "demo_accounts_created": demo_created}
+
+
+# --- the demo accounts' story: something to see on the money, dispute and metrics pages ----------------
+
+DEMO_STORY = [  # (task template, days ago published, hours to first bid, hours to hire, amount, outcome)
+    (0, 26, 3, 20, 48_000, "completed"),
+    (3, 19, 1, 9, 36_500, "completed"),
+    (2, 12, 5, 30, 52_000, "disputed"),
+    (4, 6, 2, 14, 29_000, "active"),
+    (5, 3, 7, None, None, None),
+    (6, 1, None, None, None, None),
+]
+
+
+def _demo_story(rng: random.Random) -> None:
+    """The demo business's tasks over the last weeks: bids, two completed engagements with revealed
+    reviews, one dispute waiting for the demo operator, one active engagement. Through the real
+    transitions (sandbox payments), so the ledger, receipts and notifications are all consistent."""
+    from datetime import timedelta
+
+    from marketplace.bidding.models import Bid, BidStatus
+    from marketplace.core.money import split_fee
+    from marketplace.engagements import transitions
+    from marketplace.engagements.models import Engagement, EngagementEvent, EngagementStatus
+    from marketplace.messaging.models import Message, Thread
+    from marketplace.moderation.disputes import add_statement
+    from marketplace.payments import services as payments
+    from marketplace.payments.models import Charge
+    from marketplace.reviews.models import Review
+    from marketplace.tasks.models import Task, TaskLanguage, TaskSkill
+
+    business = db.session.scalar(select(User).where(User.email == DEMO_LOGINS["business"]))
+    demo_freelancer = db.session.scalar(select(User).where(User.email == DEMO_LOGINS["freelancer"]))
+    others = list(db.session.scalars(select(User).where(User.role == Role.FREELANCER, User.id != demo_freelancer.id)
+                                     .order_by(User.id).limit(8)))
+    skills = {s.slug: s.id for s in db.session.scalars(select(Skill))}
+    now = utcnow()
+    fee_bps = 1000
+    for n, (template, days_ago, bid_h, hire_h, amount, outcome) in enumerate(DEMO_STORY):
+        title, channel, description = TASK_TEMPLATES[template]
+        published = now - timedelta(days=days_ago, hours=rng.randint(0, 6))
+        start = published.date() + timedelta(days=5)
+        task = Task(business_id=business.id, title=title, description=description, channel=channel,
+                    timezone="Europe/Berlin", work_hours_start=9, work_hours_end=17, start_date=start,
+                    end_date=start + timedelta(days=10), pricing="fixed", currency="USD",
+                    budget=(amount or 40_000) + 5_000, seats=1, filled_seats=0, hiring_mode="open",
+                    status="in_progress" if outcome else "open", moderation_status="approved",
+                    created_at=published, updated_at=published, published_at=published)
+        db.session.add(task)
+        db.session.flush()
+        db.session.add(TaskSkill(task_id=task.id, skill_id=skills["de-escalation"], min_level=3, required=True))
+        db.session.add(TaskLanguage(task_id=task.id, language="en"))
+        if bid_h is None:
+            continue
+        # The demo specialist wins the first, third (the dispute) and fourth tasks; others bid too.
+        winner = demo_freelancer if n in (0, 2, 3) or not others else others[n % len(others)]
+        bidders = [winner] + [f for f in others[n:n + 3] if f.id != winner.id]
+        bids = []
+        for i, freelancer in enumerate(bidders):
+            bid = Bid(task_id=task.id, freelancer_id=freelancer.id, amount=amount or 38_000 + 1_000 * i,
+                      cover_note="I have handled queues like this before; happy to start on your dates.",
+                      status=BidStatus.PENDING, created_at=published + timedelta(hours=bid_h + 3 * i),
+                      updated_at=published + timedelta(hours=bid_h + 3 * i))
+            db.session.add(bid)
+            bids.append(bid)
+        db.session.flush()
+        if hire_h is None:
+            continue
+        hired_at = published + timedelta(hours=hire_h)
+        bids[0].status = BidStatus.ACCEPTED
+        for other in bids[1:]:
+            other.status = BidStatus.DECLINED
+        task.filled_seats = 1
+        fee, payout = split_fee(amount, fee_bps)
+        engagement = Engagement(task_id=task.id, bid_id=bids[0].id, business_id=business.id,
+                                freelancer_id=winner.id, amount=amount, currency="USD", fee_bps=fee_bps,
+                                fee_amount=fee, payout_amount=payout, status=EngagementStatus.AWAITING_FUNDING,
+                                created_at=hired_at, updated_at=hired_at)
+        db.session.add(engagement)
+        db.session.flush()
+        db.session.add(EngagementEvent(engagement_id=engagement.id, actor_id=business.id, from_status=None,
+                                       to_status="awaiting_funding", note="Proposal accepted",
+                                       created_at=hired_at))
+        thread = Thread(task_id=task.id, business_id=business.id, freelancer_id=winner.id,
+                        engagement_id=engagement.id, created_at=hired_at, last_message_at=hired_at)
+        db.session.add(thread)
+        db.session.flush()
+        for i, (sender, body) in enumerate([
+                (business, "Welcome aboard! The queue opens at 09:00 Berlin time."),
+                (winner, "Thanks! I'll be online 15 minutes early to read the macros.")]):
+            db.session.add(Message(thread_id=thread.id, sender_id=sender.id, body=body,
+                                   created_at=hired_at + timedelta(minutes=10 * (i + 1))))
+        charge = transitions.begin_funding(business, engagement, "sandbox")
+        payments.sandbox_pay(business, charge)
+        funded_at = hired_at + timedelta(hours=2)
+        engagement.funded_at = funded_at
+        db.session.execute(update(Charge).where(Charge.id == charge.id).values(created_at=funded_at))
+        if outcome == "active":
+            continue
+        transitions.deliver(winner, engagement, "All shifts covered; the handover notes are in the shared doc.")
+        if outcome == "completed":
+            transitions.approve(business, engagement)
+            _revealed_reviews(Review, engagement, business, winner, rng, now)
+        elif outcome == "disputed":
+            transitions.open_dispute(business, engagement, "Two of the five evening shifts were not covered, "
+                                     "and customers waited over an hour in the chat queue.")
+            add_statement(winner, engagement, "I covered every shift I was scheduled for; the schedule "
+                          "changed on day three and I only saw the message the next morning.")
+            db.session.add(Message(thread_id=thread.id, sender_id=business.id,
+                                   body="The queue was unattended on Tuesday and Wednesday evening.",
+                                   created_at=now - timedelta(days=1)))
+    db.session.flush()
+
+
+def _revealed_reviews(Review, engagement, business: User, freelancer: User, rng: random.Random, now) -> None:
+    """Both sides' reviews, already revealed, and the specialist's reputation counters to match."""
+    scores = [rng.randint(4, 5) for _ in range(5)]
+    stars = rng.randint(4, 5)
+    db.session.add_all([
+        Review(engagement_id=engagement.id, author_id=business.id, subject_id=freelancer.id, author_role="business",
+               stars=stars, listening=scores[0], acknowledging=scores[1], patience=scores[2],
+               positive_language=scores[3], follow_through=scores[4],
+               public_comment="Calm with upset customers and clear in every handover.", created_at=now,
+               revealed_at=now),
+        Review(engagement_id=engagement.id, author_id=freelancer.id, subject_id=business.id,
+               author_role="freelancer", stars=5, public_comment="Clear brief, quick answers, paid on time.",
+               created_at=now, revealed_at=now)])
+    profile = db.session.get(FreelancerProfile, freelancer.id)
+    profile.rating_sum += stars
+    profile.rating_count += 1
+    profile.empathy_sum += sum(scores)
+    profile.empathy_count += len(scores)
+
+
+# --- bulk history for the benchmark ----------------------------------------------------------------
+
+def seed_activity(rng: random.Random, n_tasks: int, echo=print, days: int = 400) -> dict:
+    """A past of `n_tasks` tasks published over the last `days` days, with bids, hires, payments,
+    approvals, disputes and their ledger transactions: bulk inserts, deterministic with the rng.
+
+    The tasks are closed (completed, in progress or cancelled), so browsing and matching, which
+    look at open tasks, measure the same thing as before.
+    """
+    from datetime import timedelta
+
+    from marketplace.bidding.models import Bid
+    from marketplace.core.money import split_fee
+    from marketplace.engagements.models import Engagement
+    from marketplace.payments import ledger
+    from marketplace.payments.models import Charge, LedgerEntry, LedgerTransaction
+    from marketplace.tasks.models import Task
+
+    started = time.perf_counter()
+    business_ids = list(db.session.scalars(select(User.id).where(User.role == Role.BUSINESS).order_by(User.id)))
+    freelancer_ids = list(db.session.scalars(select(User.id).where(User.role == Role.FREELANCER).order_by(User.id)))
+    if not business_ids or len(freelancer_ids) < 10 or n_tasks <= 0:
+        return {}
+    accounts = {code: ledger.account(code, "USD").id for code in ledger.ACCOUNT_CODES}
+    now = utcnow()
+    fee_bps = 1000
+    counts = dict(tasks=0, bids=0, engagements=0, charges=0, ledger_entries=0)
+    made = 0
+    while made < n_tasks:
+        n = min(CHUNK, n_tasks - made)
+        plans = []
+        task_rows = []
+        for _ in range(n):
+            title, channel, description = rng.choice(TASK_TEMPLATES)
+            published = now - timedelta(seconds=rng.randint(3600, days * 86400))
+            bidders = rng.sample(freelancer_ids, rng.choice([0, 1, 1, 2, 3, 3, 4, 5, 6, 8]))
+            bid_times = sorted(min(now, published + timedelta(hours=rng.expovariate(1 / 8))) for _ in bidders)
+            amount = rng.randrange(5_000, 200_000, 500)
+            hired = bool(bidders) and rng.random() < 0.65
+            outcome = None
+            if hired:
+                outcome = rng.choices(["awaiting_funding", "cancelled", "active", "delivered", "completed",
+                                       "disputed", "resolved"], [3, 4, 6, 4, 75, 3, 5])[0]
+            plans.append((published, bidders, bid_times, amount, outcome))
+            start = published.date() + timedelta(days=rng.randint(2, 20))
+            task_rows.append({
+                "business_id": rng.choice(business_ids), "title": title, "description": description,
+                "channel": channel, "timezone": rng.choice(TIMEZONES), "work_hours_start": 9, "work_hours_end": 17,
+                "start_date": start, "end_date": start + timedelta(days=rng.randint(1, 30)), "pricing": "fixed",
+                "currency": "USD", "budget": amount + 5_000, "max_rate": None, "estimated_hours": None,
+                "seats": 1, "filled_seats": 1 if outcome not in (None, "cancelled") else 0, "hiring_mode": "open",
+                "status": ("completed" if outcome in ("completed", "resolved") else "cancelled"
+                           if outcome in (None, "cancelled") else "in_progress"),
+                "moderation_status": "approved", "created_at": published, "updated_at": published,
+                "published_at": published})
+        task_ids = list(db.session.scalars(insert(Task).returning(Task.id, sort_by_parameter_order=True), task_rows))
+        bid_rows, hire_index = [], []
+        for task_id, (published, bidders, bid_times, amount, outcome) in zip(task_ids, plans):
+            winner = rng.randrange(len(bidders)) if outcome else None
+            for i, (fid, at) in enumerate(zip(bidders, bid_times)):
+                if i == winner:
+                    hire_index.append(len(bid_rows))
+                bid_rows.append({"task_id": task_id, "freelancer_id": fid, "amount": amount,
+                                 "estimated_hours": None, "cover_note": "Happy to help with this queue.",
+                                 "availability_note": "", "shortlisted": False,
+                                 "status": "accepted" if i == winner else ("declined" if outcome else "pending"),
+                                 "moderation_status": "approved", "created_at": at, "updated_at": at})
+        bid_ids = list(db.session.scalars(insert(Bid).returning(Bid.id, sort_by_parameter_order=True), bid_rows)) \
+            if bid_rows else []
+        by_task = {task_id: plan for task_id, plan in zip(task_ids, plans)}
+        engagement_rows = []
+        for index in hire_index:
+            bid = bid_rows[index]
+            published, bidders, bid_times, amount, outcome = by_task[bid["task_id"]]
+            hired_at = min(now, bid_times[-1] + timedelta(hours=rng.expovariate(1 / 24)))
+            funded_at = hired_at + timedelta(hours=rng.expovariate(1 / 6)) if outcome not in (
+                "awaiting_funding", "cancelled") else None
+            delivered_at = funded_at + timedelta(days=rng.uniform(1, 10)) if outcome in (
+                "delivered", "completed", "disputed", "resolved") else None
+            completed_at = delivered_at + timedelta(days=rng.uniform(0.2, 5)) if outcome in (
+                "completed", "resolved") else None
+            # The past stays in the past: a step that would fall after now hasn't happened yet.
+            if funded_at is not None and funded_at > now:
+                outcome, funded_at, delivered_at, completed_at = "awaiting_funding", None, None, None
+            elif delivered_at is not None and delivered_at > now:
+                outcome, delivered_at, completed_at = "active", None, None
+            elif completed_at is not None and completed_at > now:
+                outcome, completed_at = ("delivered" if outcome == "completed" else "disputed"), None
+            fee, payout = split_fee(amount, fee_bps)
+            refund = release = None
+            if outcome == "resolved":
+                release = rng.randrange(0, amount + 1, 500)
+                refund = amount - release
+            engagement_rows.append({
+                "task_id": bid["task_id"], "bid_id": bid_ids[index], "business_id": None,
+                "freelancer_id": bid["freelancer_id"], "amount": amount, "currency": "USD", "fee_bps": fee_bps,
+                "fee_amount": fee, "payout_amount": payout, "status": outcome, "created_at": hired_at,
+                "updated_at": completed_at or delivered_at or funded_at or hired_at, "funded_at": funded_at,
+                "delivered_at": delivered_at, "delivery_note": "Done." if delivered_at else "",
+                "auto_approve_at": None, "completed_at": completed_at,
+                "dispute_reason": "Shifts were missed." if outcome in ("disputed", "resolved") else "",
+                "resolution_refund": refund, "resolution_release": release})
+        if engagement_rows:
+            owners = dict(zip(task_ids, (row["business_id"] for row in task_rows)))
+            for row in engagement_rows:
+                row["business_id"] = owners[row["task_id"]]
+            engagement_ids = list(db.session.scalars(
+                insert(Engagement).returning(Engagement.id, sort_by_parameter_order=True), engagement_rows))
+            _bulk_money(zip(engagement_ids, engagement_rows), accounts, counts, Charge, LedgerTransaction,
+                        LedgerEntry)
+        counts["tasks"] += n
+        counts["bids"] += len(bid_rows)
+        counts["engagements"] += len(engagement_rows)
+        made += n
+        echo(f"  history: {made:,} past tasks, {counts['bids']:,} bids, {counts['engagements']:,} hires "
+             f"({time.perf_counter() - started:.0f} s)")
+    return counts
+
+
+def _bulk_money(engagements, accounts: dict, counts: dict, Charge, LedgerTransaction, LedgerEntry) -> None:
+    """Succeeded charges and the ledger transactions the transitions would have posted."""
+    from marketplace.core.money import split_fee
+    from marketplace.payments.ledger import CASH, FEES, HELD, PAYABLE, REFUNDS
+
+    charges, txns, lines = [], [], []
+    for eid, row in engagements:
+        if row["funded_at"] is None:
+            continue
+        amount = row["amount"]
+        charges.append({"engagement_id": eid, "provider": "sandbox", "amount": amount, "currency": "USD",
+                        "status": "succeeded", "idempotency_key": f"{SEEDED_CHARGE_PREFIX}eng_{eid}",
+                        "external_id": f"seed_ch_{eid}", "payment_intent_id": f"seed_pi_{eid}",
+                        "failure_message": "", "attempts": 1, "created_at": row["funded_at"],
+                        "updated_at": row["funded_at"]})
+        txns.append((f"seed_pi_{eid}", "funding", eid, row["funded_at"],
+                     [(CASH, amount), (HELD, -amount)]))
+        status = row["status"]
+        if status == "cancelled":
+            txns.append((f"seed:cancel:eng_{eid}", "cancellation", eid, row["updated_at"],
+                         [(HELD, amount), (REFUNDS, -amount)]))
+        elif status in ("completed", "resolved"):
+            release = amount if status == "completed" else row["resolution_release"]
+            refund = amount - release
+            fee, payout = split_fee(release, row["fee_bps"])
+            txns.append((f"seed:release:eng_{eid}", "release" if status == "completed" else "dispute_resolution",
+                         eid, row["completed_at"],
+                         [(HELD, amount), (FEES, -fee), (PAYABLE, -payout), (REFUNDS, -refund)]))
+    if charges:
+        db.session.execute(insert(Charge), charges)
+        counts["charges"] += len(charges)
+    if not txns:
+        return
+    ids = list(db.session.scalars(insert(LedgerTransaction).returning(LedgerTransaction.id,
+                                                                       sort_by_parameter_order=True),
+                                  [{"source_id": source, "kind": kind, "engagement_id": eid,
+                                    "description": f"Seeded {kind}", "created_at": at}
+                                   for source, kind, eid, at, _ in txns]))
+    for txn_id, (_, _, eid, _, entries) in zip(ids, txns):
+        lines.extend({"transaction_id": txn_id, "account_id": accounts[code], "engagement_id": eid,
+                      "amount": value, "currency": "USD"} for code, value in entries if value)
+    db.session.execute(insert(LedgerEntry), lines)
+    counts["ledger_entries"] += len(lines)
 
 
 def _bulk_tasks(rng: random.Random, skills: list[Skill], n: int) -> None:

@@ -33,6 +33,7 @@ class Bid(db.Model):
               sqlite_where=db.text("status IN ('pending', 'accepted')"),
               postgresql_where=db.text("status IN ('pending', 'accepted')")),
         Index("ix_bids_task_status", "task_id", "status"),
+        Index("ix_bids_created_at", "created_at", "task_id", "freelancer_id"),   # metrics: bids in a period
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -55,6 +55,7 @@ class Task(db.Model):
         CheckConstraint("work_hours_start BETWEEN 0 AND 23 AND work_hours_end BETWEEN 1 AND 24",
                         name="work_hours_range"),
         Index("ix_tasks_listing", "status", "moderation_status", "published_at"),
+        Index("ix_tasks_published_at", "published_at", "id"),   # metrics: tasks posted in a period
         # PostgreSQL also has the GIN index ix_tasks_fulltext on
         # to_tsvector('english', title || ' ' || description), created in migration 0002
         # (see tasks/search.py); SQLite searches with LIKE.
