@@ -22,23 +22,11 @@ from marketplace.core.time import utcnow
 from marketplace.extensions import db
 from marketplace.moderation.audit import record
 from marketplace.moderation.models import ModerationCase
+from marketplace.moderation.targets import model_for
 from marketplace.tasks.models import ModerationStatus
 
 HOLDABLE = ("task", "bid", "message")
 NOTE_MAX = 500   # Task.moderation_note / Bid.decline_note
-
-
-def _model(target_type: str):
-    if target_type == "task":
-        from marketplace.tasks.models import Task
-        return Task
-    if target_type == "bid":
-        from marketplace.bidding.models import Bid
-        return Bid
-    if target_type == "message":
-        from marketplace.messaging.models import Message
-        return Message
-    raise ValueError(f"unknown moderation target type {target_type!r}")
 
 
 def open_case_for(target_type: str, target_id: int) -> ModerationCase | None:
@@ -58,7 +46,7 @@ def hold(target_type: str, item, owner_id: int, reasons: list[str]) -> Moderatio
     if target_type not in HOLDABLE:
         raise ValueError(f"unknown moderation target type {target_type!r}")
     reasons = [r.strip() for r in reasons if r and r.strip()] or ["Held for review"]
-    model = _model(target_type)
+    model = model_for(target_type)
     db.session.execute(update(model).where(model.id == item.id)
                        .values(moderation_status=ModerationStatus.PENDING_REVIEW)
                        .execution_options(synchronize_session=False))
@@ -89,7 +77,7 @@ def _set_moderation(model, item, values: dict, *, only_if=None) -> bool:
 
 def release(target_type: str, item) -> None:
     """Approve a held item: it becomes visible and its deferred side effects happen now."""
-    model = _model(target_type)
+    model = model_for(target_type)
     if not _set_moderation(model, item, {"moderation_status": ModerationStatus.APPROVED},
                            only_if=model.moderation_status == ModerationStatus.PENDING_REVIEW):
         raise Conflict("This item is no longer waiting for review.")
@@ -144,7 +132,7 @@ def refuse(target_type: str, item, reason: str) -> None:
     message: rejected; its sender sees it marked "not delivered".
     """
     reason = (reason or "").strip()[:NOTE_MAX] or "It doesn't meet our marketplace guidelines."
-    model = _model(target_type)
+    model = model_for(target_type)
     if target_type == "task":
         _set_moderation(model, item, {"moderation_status": ModerationStatus.REJECTED, "moderation_note": reason})
         from marketplace.bidding.services import decline_pending_bids

@@ -19,6 +19,7 @@ from marketplace.extensions import db
 from marketplace.moderation.access import require_operator
 from marketplace.moderation.flags import REASON_LABELS, describe
 from marketplace.moderation.models import TARGET_TYPES, AuditEntry, Flag, ModerationCase
+from marketplace.moderation.targets import model_for
 
 TABS = {"held": "Held items", "flags": "Reports", "disputes": "Disputes"}
 AGES = {"": "Any age", "1d": "Older than a day", "3d": "Older than 3 days", "7d": "Older than a week"}
@@ -64,22 +65,6 @@ def _safe_describe(target_type: str, item):
         return None
 
 
-def _model(target_type: str):
-    if target_type == "task":
-        from marketplace.tasks.models import Task
-        return Task
-    if target_type == "bid":
-        from marketplace.bidding.models import Bid
-        return Bid
-    if target_type == "message":
-        from marketplace.messaging.models import Message
-        return Message
-    if target_type == "review":
-        from marketplace.reviews.models import Review
-        return Review
-    return User
-
-
 def _load_items(keys: list[tuple[str, int]]) -> dict[tuple[str, int], object]:
     """The rows behind (type, id) keys, one query per type."""
     by_type: dict[str, list[int]] = {}
@@ -87,7 +72,7 @@ def _load_items(keys: list[tuple[str, int]]) -> dict[tuple[str, int], object]:
         by_type.setdefault(target_type, []).append(target_id)
     found = {}
     for target_type, ids in by_type.items():
-        model = _model(target_type)
+        model = model_for(target_type)
         for row in db.session.scalars(select(model).where(model.id.in_(ids))):
             found[(target_type, row.id)] = row
     return found
