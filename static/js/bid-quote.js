@@ -24,4 +24,5 @@
   }
   amount.addEventListener("input", update);
   if (hours) hours.addEventListener("input", update);
+  box.dataset.ready = "true";  // listening from now on (browser tests wait for this before typing)
 })();

@@ -69,6 +69,7 @@ def test_post_find_bid_hire(new_page, live_server: str, approve_held_task):
     expect(specialist.get_by_role("heading", name="Send a proposal")).to_be_visible()
     # The fee and the payout are shown before sending.
     expect(specialist.locator("#bid-quote")).to_contain_text("platform fee is 10%")
+    expect(specialist.locator("#bid-quote[data-ready]")).to_have_count(1)   # the live preview is listening
     specialist.locator("#amount").fill("850")
     expect(specialist.locator("#bid-quote")).to_contain_text("you receive $765.00")
     specialist.locator("#cover_note").fill("Eight years of patient router support in Spanish and English.")

@@ -46,6 +46,7 @@ def test_fund_deliver_approve_payout_receipt(new_page, live_server: str, tmp_pat
     specialist = new_page()
     _sign_up(specialist, live_server, "Work as a support specialist", "Tomasz Novak")
     specialist.goto(task_url)
+    expect(specialist.locator("#bid-quote[data-ready]")).to_have_count(1)   # the live preview is listening
     specialist.locator("#amount").fill("850")
     specialist.locator("#cover_note").fill("Calm billing support, five years in chat queues.")
     specialist.get_by_role("button", name="Send proposal").click()
