@@ -157,6 +157,8 @@ class Config:
     # Reviews (marketplace/reviews/): double-blind until both sides have reviewed or this many
     # days have passed since the engagement ended; the review window closes at the same time.
     REVIEW_REVEAL_DAYS = _env_int("REVIEW_REVEAL_DAYS", 14)
+    # One reminder to write a review this many days after the engagement ended (jobs run-due).
+    REVIEW_REMINDER_DAYS = _env_int("REVIEW_REMINDER_DAYS", 10)
 
     # Page cache for anonymous visitors of public listings. SimpleCache is per process;
     # set CACHE_REDIS_URL to share it between gunicorn workers.

@@ -237,6 +237,40 @@ def reveal_due(now=None) -> int:
     return revealed
 
 
+REMINDER_KIND = "review_reminder"
+
+
+def send_review_reminders(now=None) -> int:
+    """Scheduled job: one reminder to each side that hasn't reviewed an ended engagement once
+    `REVIEW_REMINDER_DAYS` have passed, while its review window is still open. Idempotent: a person
+    who already has the reminder for that engagement (or has reviewed) is skipped."""
+    from marketplace.notifications.models import Notification
+    now = now or utcnow()
+    window_opened_after = now - timedelta(days=reveal_days())
+    remind_before = now - timedelta(days=current_app.config["REVIEW_REMINDER_DAYS"])
+    engagements = db.session.scalars(
+        select(Engagement).where(Engagement.status.in_(ENDED_STATUSES),
+                                 Engagement.completed_at > window_opened_after,
+                                 Engagement.completed_at <= remind_before)
+        .options(joinedload(Engagement.task)).order_by(Engagement.id)).all()
+    sent = 0
+    for engagement in engagements:
+        closes = review_window_closes_at(engagement)
+        for user_id, other in ((engagement.business_id, "the specialist"), (engagement.freelancer_id, "the business")):
+            link = f"{_link(engagement)}#reviews"
+            if _review_by(engagement.id, user_id) is not None or db.session.scalar(
+                    select(Notification.id).where(Notification.user_id == user_id,
+                                                  Notification.kind == REMINDER_KIND,
+                                                  Notification.link == link)) is not None:
+                continue
+            notify(user_id, REMINDER_KIND, f"How did “{engagement.task.title}” go?",
+                   f"Your review of {other} helps others choose. Reviews stay hidden until both sides have "
+                   f"written theirs; the window closes on {closes:%d %b %Y}.", link)
+            sent += 1
+    db.session.flush()
+    return sent
+
+
 # --- reading -------------------------------------------------------------------------------------------------
 
 def is_public(review: Review) -> bool:
