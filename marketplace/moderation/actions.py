@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from marketplace.accounts.models import AccountStatus, User
+from marketplace.accounts.models import AccountStatus, User, new_session_token
 from marketplace.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
@@ -104,13 +104,15 @@ def reject_case(actor: User, case: ModerationCase, reason: str) -> None:
 
 # --- flags ----------------------------------------------------------------------------------
 
-def _settle_flags(actor: User, target_type: str, target_id: int, status: str, note: str) -> int:
-    """Open flags on the target -> `status`; none open means another operator got there first."""
+def _settle_flags(actor: User, target_type: str, target_id: int, status: str, note: str,
+                  require_open: bool = True) -> int:
+    """Open flags on the target -> `status`. When the operator acted on reports (`require_open`), none
+    open means another operator got there first."""
     changed = db.session.execute(
         update(Flag).where(Flag.target_type == target_type, Flag.target_id == target_id, Flag.status == "open")
         .values(status=status, handled_by_id=actor.id, handled_at=utcnow(), resolution_note=note[:500])
         .execution_options(synchronize_session=False)).rowcount
-    if changed == 0:
+    if changed == 0 and require_open:
         raise Conflict(ALREADY_HANDLED)
     return changed
 
@@ -126,9 +128,12 @@ def dismiss_flags(actor: User, target_type: str, target_id: int, note: str = "")
     return count
 
 
-def act_on_flags(actor: User, target_type: str, target_id: int, action: str, reason: str) -> int:
-    """Uphold every open flag on the target and `action` it (reject / remove / warn the owner).
+def act_on_flags(actor: User, target_type: str, target_id: int, action: str, reason: str, *,
+                 reported: bool = True) -> int:
+    """`action` the target (reject / remove / warn the owner) and uphold every open flag on it.
 
+    `reported=False` is an operator acting on an item nobody reported (from the item's page): there
+    may be no flags, and the action's own state check tells a second operator it was already done.
     Returns how many flags were upheld.
     """
     require_operator(actor)
@@ -136,8 +141,8 @@ def act_on_flags(actor: User, target_type: str, target_id: int, action: str, rea
         raise ValidationFailed("That action isn't available for this kind of item.")
     reason = _reason(reason)
     target = find_target(target_type, target_id)
-    count = _settle_flags(actor, target_type, target_id, "upheld", reason)
-    details = f"{count} report{'s' if count != 1 else ''} upheld"
+    count = _settle_flags(actor, target_type, target_id, "upheld", reason, require_open=reported)
+    details = f"{count} report{'s' if count != 1 else ''} upheld" if count else "no open reports"
     if action == "warn":
         _warn(actor, _user(target.owner_id), reason, target=target, details=details)
     elif action == "reject":
@@ -148,10 +153,13 @@ def act_on_flags(actor: User, target_type: str, target_id: int, action: str, rea
 
 
 def _reject_task(actor: User, target: Target, reason: str, details: str) -> None:
+    from marketplace.tasks.models import ModerationStatus, TaskStatus
     task = target.item
     case = holds.open_case_for("task", task.id)
     if case is not None:  # a held task that was also reported: the one decision settles both
         _close_case(actor, case, "rejected", reason)
+    elif task.moderation_status == ModerationStatus.REJECTED or task.status == TaskStatus.REMOVED:
+        raise Conflict(ALREADY_HANDLED)
     holds.refuse("task", task, reason)
     record(actor, "reject", "task", task.id, subject_user_id=task.business_id, reason=reason, details=details)
     notify(task.business_id, "moderation_rejected", "Your task was rejected by our moderation team",
@@ -171,11 +179,17 @@ def _remove(actor: User, target: Target, reason: str, details: str) -> None:
         if changed.rowcount != 1:
             raise Conflict(ALREADY_HANDLED)
         db.session.refresh(item)
+        case = holds.open_case_for("task", item.id)
+        if case is not None:   # a removed task leaves nothing waiting in the queue
+            _close_case(actor, case, "removed", reason)
         decline_pending_bids(item, "This task was removed by our moderation team.")
     elif kind in ("bid", "message"):
+        from marketplace.tasks.models import ModerationStatus
         case = holds.open_case_for(kind, item.id)
         if case is not None:
             _close_case(actor, case, "removed", reason)
+        elif item.moderation_status == ModerationStatus.REJECTED:
+            raise Conflict(ALREADY_HANDLED)
         holds.refuse(kind, item, reason)
     elif kind == "review":
         try:
@@ -227,7 +241,10 @@ def suspend_user(actor: User, user_id: int, reason: str) -> int:
     _require_ordinary_user(actor, user, "suspend")
     changed = db.session.execute(
         update(User).where(User.id == user.id, User.status == AccountStatus.ACTIVE)
-        .values(status=AccountStatus.SUSPENDED, suspended_at=utcnow(), suspension_reason=reason)
+        # A new session token ends every session and remember-me cookie now, so reinstating later
+        # does not bring old (possibly stolen) sessions back.
+        .values(status=AccountStatus.SUSPENDED, suspended_at=utcnow(), suspension_reason=reason,
+                session_token=new_session_token())
         .execution_options(synchronize_session=False))
     if changed.rowcount != 1:
         raise Conflict("Already handled: this account is already suspended.")

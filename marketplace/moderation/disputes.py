@@ -100,6 +100,9 @@ def add_statement(actor: User, engagement: Engagement, body: str | None) -> Disp
     statement = DisputeStatement(engagement_id=engagement.id, author_id=actor.id, body=body)
     db.session.add(statement)
     db.session.flush()
+    if not is_party(actor, engagement):   # an operator's word in a dispute is an operator action
+        audit.record(actor, "dispute_statement", "engagement", engagement.id, subject_user_id=engagement.business_id,
+               reason=body[:500], details=f"statement {statement.id}; specialist {engagement.freelancer_id}")
     who = "An operator" if not is_party(actor, engagement) else actor.full_name
     for user_id in (engagement.business_id, engagement.freelancer_id):
         if user_id != actor.id:

@@ -108,7 +108,13 @@ def can_see(reporter: User, target: Target) -> bool:
         from marketplace.tasks.services import can_view
         return can_view(reporter, item)
     if target.target_type == "profile":
-        return item.status == AccountStatus.ACTIVE and item.role in (Role.FREELANCER, Role.BUSINESS)
+        if item.status != AccountStatus.ACTIVE:
+            return False
+        if item.role == Role.FREELANCER:
+            return True   # specialist profiles are public
+        # Businesses have no public page: only someone who has dealt with one (a conversation) or can
+        # see one of its listed tasks may report it, so the report page reveals no one else's identity.
+        return item.role == Role.BUSINESS and _business_is_known_to(reporter, item.id)
     if target.target_type == "bid":
         from marketplace.bidding.models import BidStatus
         # Proposals are shown to the task's business only (and the bidder, who can't report their own).
@@ -123,6 +129,17 @@ def can_see(reporter: User, target: Target) -> bool:
         public = item.revealed_at is not None and item.hidden_at is None
         return public or (reporter.id == item.subject_id and item.revealed_at is not None)
     return False
+
+
+def _business_is_known_to(reporter: User, business_id: int) -> bool:
+    from sqlalchemy import exists, or_, select
+
+    from marketplace.messaging.models import Thread
+    from marketplace.tasks.models import Task
+    from marketplace.tasks.search import listed_task_clause
+    return bool(db.session.scalar(select(or_(
+        exists().where(Thread.business_id == business_id, Thread.freelancer_id == reporter.id),
+        exists().where(Task.business_id == business_id, listed_task_clause())))))
 
 
 def reportable_target(reporter: User, target_type: str, target_id: int) -> Target:

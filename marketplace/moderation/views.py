@@ -230,9 +230,14 @@ def act_on_flags(target_type: str, target_id: int):
         flash(problem, "danger")
         return redirect(back)
     action = request.form.get("action", "")
+    # The page says whether it showed open reports: acting on reports that another operator has
+    # settled meanwhile is "already handled"; acting on an unreported item needs no reports.
+    reported = request.form.get("reported") != "0"
     done = {"reject": "Task rejected", "remove": "Removed", "warn": "Owner warned"}.get(action, "Done")
-    return _act(lambda: actions.act_on_flags(_operator(), target_type, target_id, action, form.reason.data),
-                f"{done}. The reports were upheld and the owner has been told why.", back)
+    told = "The reports were upheld and the" if reported else "The"
+    return _act(lambda: actions.act_on_flags(_operator(), target_type, target_id, action, form.reason.data,
+                                             reported=reported),
+                f"{done}. {told} owner has been told why.", back)
 
 
 # --- users -----------------------------------------------------------------------------------

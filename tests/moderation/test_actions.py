@@ -418,3 +418,81 @@ def test_parallel_operators_act_on_reports_exactly_once(app, committed_world):
     assert len(entries) == 1
     statuses = set(db.session.scalars(select(Flag.status).where(Flag.target_id == task_id)))
     assert len(statuses) == 1 and statuses <= {"upheld", "dismissed"}
+
+
+# --- acting on items nobody reported ----------------------------------------------------------
+
+def test_an_operator_removes_an_unreported_item_once(operator):
+    business, freelancer = factories.create_business(), factories.create_freelancer()
+    task = factories.create_task(business)
+    bid = Bid(task_id=task.id, freelancer_id=freelancer.id, amount=30_000, cover_note="hello",
+              status=BidStatus.PENDING)
+    db.session.add(bid)
+    db.session.flush()
+    before = _last_audit_id()
+    assert actions.act_on_flags(operator, "bid", bid.id, "remove", "Copied proposal", reported=False) == 0
+    [entry] = _audit_since(before)
+    assert (entry.action, entry.target_type, entry.details) == ("remove", "bid", "no open reports")
+    db.session.refresh(bid)
+    assert bid.status == BidStatus.DECLINED
+    with pytest.raises(Conflict, match="Already handled"):
+        actions.act_on_flags(operator, "bid", bid.id, "remove", "Copied proposal", reported=False)
+    # Acting on reports that are no longer open is still "already handled".
+    with pytest.raises(Conflict, match="Already handled"):
+        actions.act_on_flags(operator, "task", task.id, "reject", "Scam")
+    actions.act_on_flags(operator, "task", task.id, "reject", "Scam", reported=False)
+    with pytest.raises(Conflict, match="Already handled"):
+        actions.act_on_flags(operator, "task", task.id, "reject", "Scam", reported=False)
+    assert len(_audit_since(before)) == 2
+
+
+def test_the_item_page_moderates_an_unreported_review(client, login_operator, operator):
+    from marketplace.reviews.models import Review
+    from tests.reviews.helpers import business_review, ended_engagement, specialist_review
+    engagement = ended_engagement()
+    review = business_review(engagement, comment="Rude and late")
+    specialist_review(engagement)
+    db.session.refresh(review)
+    assert review.revealed_at is not None
+    login_operator(operator)
+    page = client.get(f"/moderation/flags/review/{review.id}").get_data(as_text=True)
+    assert 'name="reported" value="0"' in page and "Dismiss the reports" not in page
+    done = client.post(f"/moderation/flags/review/{review.id}/act",
+                       data={"action": "remove", "act-reason": "Personal details", "reported": "0"},
+                       follow_redirects=True)
+    assert "Removed. The owner has been told why." in done.get_data(as_text=True)
+    db.session.expire_all()
+    hidden = db.session.get(Review, review.id)
+    assert hidden.hidden_at is not None and hidden.hidden_reason == "Personal details"
+    again = client.post(f"/moderation/flags/review/{review.id}/act",
+                        data={"action": "remove", "act-reason": "Personal details", "reported": "0"},
+                        follow_redirects=True)
+    assert "already hidden" in again.get_data(as_text=True)
+
+
+def test_operators_see_a_moderate_link_instead_of_report(client, login_operator, operator):
+    task = factories.create_task(title="Weekend chat queue")
+    login_operator(operator)
+    html = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert f'href="/moderation/flags/task/{task.id}"' in html and f"/report/task/{task.id}" not in html
+
+
+def test_removing_a_held_and_reported_task_closes_its_case(operator):
+    # Reported while live, then held again by the risk screen after an edit.
+    task = factories.create_task()
+    _flag("task", task.id)
+    case = holds.hold("task", task, task.business_id, ["Unknown link after an edit"])
+    actions.act_on_flags(operator, "task", task.id, "remove", "Prohibited work")
+    db.session.refresh(case)
+    assert case.status == "removed" and case.handled_by_id == operator.id
+
+
+def test_suspension_ends_sessions_for_good(app, operator):
+    from tests.conftest import login
+    business = factories.create_business()
+    other_client = app.test_client()
+    assert login(other_client, business).status_code == 302
+    actions.suspend_user(operator, business.id, "Fraud")
+    actions.reinstate_user(operator, business.id, "Cleared")
+    # Reinstating does not revive the session that was open at suspension.
+    assert other_client.get("/tasks/mine").headers["Location"].startswith("/login")

@@ -57,10 +57,19 @@ def test_both_parties_add_statements_and_the_other_side_is_notified():
     assert kinds(e.freelancer_id).count("dispute_statement") == 1
 
 
-def test_operator_statement_notifies_both_parties():
+def test_operator_statement_notifies_both_parties_and_is_audited():
     e = disputed()
-    disputes.add_statement(factories.create_operator(), e, "Please both send your shift logs.")
+    operator = factories.create_operator()
+    statement = disputes.add_statement(operator, e, "Please both send your shift logs.")
     assert "dispute_statement" in kinds(e.business_id) and "dispute_statement" in kinds(e.freelancer_id)
+    [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "dispute_statement")).all()
+    assert (entry.actor_id, entry.target_type, entry.target_id, entry.reason) == (
+        operator.id, "engagement", e.id, "Please both send your shift logs.")
+    assert f"statement {statement.id}" in entry.details
+    # The parties' own statements are not operator actions.
+    disputes.add_statement(e.business, e, "Logs attached.")
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)
+                             .where(AuditEntry.action == "dispute_statement")) == 1
 
 
 def test_stranger_and_other_roles_cannot_add_or_read_statements():

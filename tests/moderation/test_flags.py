@@ -176,3 +176,14 @@ def test_report_links_appear_where_the_viewer_can_report(client, login_as, busin
     assert f'data-testid="report-task-{task.id}"' in client.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert f'data-testid="report-message-{message.id}"' not in client.get(
         f"/messages/{thread.id}").get_data(as_text=True)
+
+
+def test_a_business_can_be_reported_only_by_someone_who_can_see_it(client, login_as, freelancer):
+    unseen = factories.create_business(full_name="Hidden Person")
+    factories.create_task(unseen, status="draft")
+    login_as(freelancer)
+    page = client.get(f"/report/profile/{unseen.id}")
+    assert page.status_code == 404 and "Hidden Person" not in page.get_data(as_text=True)
+    listed = factories.create_business(full_name="Listed Business")
+    factories.create_task(listed)
+    assert client.get(f"/report/profile/{listed.id}").status_code == 200
