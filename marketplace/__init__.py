@@ -48,6 +48,8 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     register_commands(app)
     from marketplace.core.errors import register_errorhandlers
     register_errorhandlers(app)
+    from marketplace.moderation.access import register_second_factor_gate
+    register_second_factor_gate(app)  # operators' powers outside /moderation need the second factor too
     register_after_commit_mail(app)
     return app
 

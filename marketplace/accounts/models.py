@@ -71,6 +71,10 @@ class User(UserMixin, db.Model):
         return self.status == AccountStatus.ACTIVE
 
     @property
+    def has_second_factor(self) -> bool:
+        return self.totp_enabled_at is not None and bool(self.totp_secret)
+
+    @property
     def is_verified(self) -> bool:
         return self.email_verified_at is not None
 

@@ -125,7 +125,12 @@ def authenticate(email: str, password: str) -> LoginResult:
         return LoginResult(None, generic)
     if user.status == AccountStatus.SUSPENDED:
         return LoginResult(None, "This account is suspended. Contact support if you think this is a mistake.")
-    user.failed_logins = 0
+    # Wrong passwords and wrong second-factor codes share one counter. A password alone only clears it
+    # for accounts without a second factor: otherwise anyone holding an operator's password could log
+    # in again after every few wrong codes and guess codes forever. For those accounts only a correct
+    # code (or recovery code) clears it, in `moderation.two_factor`.
+    if not user.has_second_factor:
+        user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
     if needs_rehash(user.password_hash):
@@ -159,7 +164,8 @@ def reset_password(token: str, new_password: str) -> User:
     _set_password(user, new_password)
     # Proving control of the mailbox also verifies it.
     user.email_verified_at = user.email_verified_at or utcnow()
-    user.failed_logins, user.locked_until = 0, None
+    if not user.has_second_factor:   # same rule as at login: only a correct code clears an operator's count
+        user.failed_logins, user.locked_until = 0, None
     db.session.flush()
     return user
 

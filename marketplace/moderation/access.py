@@ -1,20 +1,25 @@
 """Who may use the moderation console: operators who have passed their second factor.
 
 The role check is also made by every moderation service (`require_operator`);
-the second factor is a property of the login session, so the views check it
-with `operator_required`. Passing the second factor stores the user's login id
+the second factor is a property of the login session. `register_second_factor_gate`
+holds an operator who has entered only the password at the TOTP page for every
+page of the site (operators can read every email in the outbox, private feedback,
+held items, and cancel engagements outside /moderation); `operator_required` checks
+it again on the console's views. Passing the second factor stores the user's login id
 (which embeds the rotating session token) in the session: logging out or
 changing the password invalidates it along with the login.
 """
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlsplit
 
-from flask import redirect, request, session, url_for
+from flask import Flask, redirect, request, session, url_for
 from flask_login import current_user
 
 from marketplace.accounts.models import User
-from marketplace.core.errors import Forbidden
+from marketplace.core.errors import Forbidden, error_response, wants_json
+from marketplace.core.urls import is_safe_redirect
 
 MFA_SESSION_KEY = "mfa_verified_for"
 
@@ -51,3 +56,39 @@ def operator_required(view):
             return redirect(url_for("moderation.two_factor", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
     return wrapper
+
+
+# Endpoints an operator may reach before passing the second factor: the TOTP page itself, logging
+# out, static files (Flask's and bootstrap-flask's) and the health checks. Error pages are not
+# endpoints: a request that matches no route (404/405) has no endpoint and passes to its error page.
+SECOND_FACTOR_EXEMPT = frozenset({"moderation.two_factor", "accounts.logout", "static", "bootstrap.static",
+                                  "web.healthz", "web.ping"})
+SECOND_FACTOR_REQUIRED = "Enter the code from your authenticator app first: operators need the second factor."
+
+
+def _second_factor_next() -> str | None:
+    """Where to return after the code: this page for a GET, the page the form was on for a POST."""
+    if request.method in ("GET", "HEAD"):
+        return request.full_path.rstrip("?")
+    if not is_safe_redirect(request.referrer):
+        return None
+    back = urlsplit(request.referrer)
+    return back.path + (f"?{back.query}" if back.query else "")
+
+
+def register_second_factor_gate(app: Flask) -> None:
+    """Every request of an operator who has not passed the second factor in this session goes to the
+    TOTP page (JSON clients get a 403 with the reason), whatever the page: operator powers are not
+    limited to /moderation."""
+    @app.before_request
+    def _require_second_factor():
+        endpoint = request.endpoint
+        if endpoint is None or endpoint in SECOND_FACTOR_EXEMPT:
+            return None
+        if not current_user.is_authenticated or not current_user.is_operator:
+            return None
+        if second_factor_passed(current_user):
+            return None
+        if wants_json():
+            return error_response(403, SECOND_FACTOR_REQUIRED)
+        return redirect(url_for("moderation.two_factor", next=_second_factor_next()))

@@ -8,6 +8,8 @@ step at or before the last one accepted (a conditional UPDATE, so two tabs
 racing with the same code cannot both pass), or an unused recovery code (also
 spent by a conditional UPDATE). Wrong codes count towards the same lockout as
 wrong passwords: at the limit the account is locked and every session ends.
+Once the factor is enabled only an accepted code clears that counter (`_claim_step`,
+`_spend_recovery_code`); a correct password does not (`accounts.services.authenticate`).
 """
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ MAX_CODE_LENGTH = 40   # anything longer is not a code; refused before hashing
 
 
 def is_enabled(user: User) -> bool:
-    return user.totp_enabled_at is not None and bool(user.totp_secret)
+    return user.has_second_factor
 
 
 def begin_setup(user: User) -> str:

@@ -43,7 +43,7 @@ def _sign_up_specialist(page: Page, base_url: str, email: str) -> None:
 
 def _log_out_from_navbar(page: Page) -> None:
     # "Log out" is a form button inside the user-name dropdown: open the dropdown first.
-    page.locator("nav .dropdown-toggle", has_text=FULL_NAME).click()
+    page.locator(f'nav .dropdown-toggle[title="{FULL_NAME}"]', has_text="Ana").click()
     logout = page.locator("nav .dropdown-menu").get_by_role("button", name="Log out")
     expect(logout).to_be_visible()
     logout.click()

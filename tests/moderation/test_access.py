@@ -83,3 +83,146 @@ def test_logging_out_forgets_the_second_factor(client, login_operator):
     client.post("/logout")
     with client.session_transaction() as session:
         assert MFA_SESSION_KEY not in session
+
+
+# --- the second factor guards every operator power, not only /moderation ----------------------------
+
+def _unquoted_location(response) -> str:
+    from urllib.parse import unquote
+    return unquote(response.headers["Location"])
+
+
+def _operator_pages():
+    """(url, text only an operator who passed the second factor may see) for operator powers outside /moderation."""
+    from marketplace.accounts.services import request_password_reset
+    from marketplace.extensions import db
+    from marketplace.payments.models import CardDispute
+    from tests.payments.helpers import sandbox_fund
+    from tests.reviews.helpers import business_review, ended_engagement
+
+    reader = factories.create_freelancer()
+    request_password_reset(reader.email, lambda token: f"http://localhost/password/reset/{token}")
+    reviewed = ended_engagement(title="Reviewed chat cover")
+    business_review(reviewed)                       # private feedback "Internal note."
+    funded = factories.create_engagement()
+    sandbox_fund(funded)
+    held = factories.create_task(moderation_status="pending_review", title="Secret held task title")
+    db.session.add(CardDispute(external_id="dp_gate", charge_external_id="ch_gate", engagement_id=funded.id,
+                               amount=1234, currency="USD", status="needs_response", reason="fraudulent"))
+    db.session.flush()
+    return [("/outbox/", "Reset your password"),
+            (f"/engagements/{reviewed.id}", "Internal note."),
+            (f"/engagements/{funded.id}", funded.task.title),
+            (f"/tasks/{held.id}", "Secret held task title"),
+            ("/payments/disputes", "dp_gate")]
+
+
+def test_an_operator_without_the_second_factor_is_sent_to_it_from_every_operator_page(client, login_as):
+    pages = _operator_pages()
+    login_as(factories.create_operator())
+    for url, secret in pages:
+        response = client.get(url)
+        assert response.status_code == 302, (url, response.status_code)
+        assert _unquoted_location(response) == f"/moderation/2fa?next={url}", url
+        assert secret not in response.get_data(as_text=True), url
+
+
+def test_the_same_pages_open_once_the_second_factor_is_passed(client, login_operator):
+    pages = _operator_pages()
+    login_operator(factories.create_operator())
+    for url, secret in pages:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        assert secret in response.get_data(as_text=True), url
+
+
+def test_a_real_code_on_the_totp_page_leads_back_to_the_page_asked_for(client, login_as):
+    import pyotp
+    from marketplace.core.time import utcnow
+    from marketplace.extensions import db
+    _, (url, secret) = _operator_pages()[:2]
+    operator = factories.create_operator()
+    operator.totp_secret, operator.totp_enabled_at = pyotp.random_base32(), utcnow()
+    db.session.flush()
+    login_as(operator)
+    page = client.get(url, follow_redirects=True)
+    assert page.request.path == "/moderation/2fa" and "Enter your code" in page.get_data(as_text=True)
+    assert secret not in page.get_data(as_text=True)
+    response = client.post("/moderation/2fa", data={"code": pyotp.TOTP(operator.totp_secret).now(), "next": url})
+    assert response.status_code == 302 and response.headers["Location"] == url
+    assert secret in client.get(url).get_data(as_text=True)
+
+
+def test_an_operator_without_the_second_factor_cannot_cancel_a_funded_engagement(client, login_as,
+                                                                                  login_operator):
+    from sqlalchemy import func, select
+
+    from marketplace.engagements.models import EngagementStatus
+    from marketplace.extensions import db
+    from marketplace.payments.models import Refund
+    from tests.payments.helpers import sandbox_fund
+
+    engagement = factories.create_engagement()
+    sandbox_fund(engagement)
+    operator = factories.create_operator()
+    login_as(operator)
+    response = client.post(f"/engagements/{engagement.id}/cancel", data={"note": "No show"},
+                           headers={"Referer": f"http://localhost/engagements/{engagement.id}"})
+    assert response.status_code == 302
+    assert _unquoted_location(response) == f"/moderation/2fa?next=/engagements/{engagement.id}"
+    db.session.refresh(engagement)
+    assert engagement.status == EngagementStatus.ACTIVE
+    assert db.session.scalar(select(func.count()).select_from(Refund)) == 0
+    # A form posted from another site is not where the code page sends the operator back to.
+    response = client.post(f"/engagements/{engagement.id}/cancel", data={"note": "No show"},
+                           headers={"Referer": "https://evil.example/x"})
+    assert response.headers["Location"] == "/moderation/2fa"
+
+    client.post("/logout")
+    login_operator(operator)
+    response = client.post(f"/engagements/{engagement.id}/cancel", data={"note": "No show"})
+    assert response.status_code == 302
+    db.session.refresh(engagement)
+    assert engagement.status == EngagementStatus.CANCELLED
+    assert db.session.scalar(select(func.count()).select_from(Refund)) == 1
+
+
+def test_json_clients_get_a_403_with_the_reason(client, login_as):
+    engagement = factories.create_engagement()
+    login_as(factories.create_operator())
+    response = client.get(f"/engagements/{engagement.id}", headers={"Accept": "application/json"})
+    assert response.status_code == 403
+    body = response.get_json()
+    assert body["status"] == 403 and "second factor" in body["message"]
+    response = client.post(f"/engagements/{engagement.id}/cancel", json={"note": "x"})
+    assert response.status_code == 403 and "second factor" in response.get_json()["message"]
+
+
+def test_the_totp_page_logout_static_files_and_health_checks_work_without_it(client, login_as):
+    from marketplace.moderation.access import MFA_SESSION_KEY
+    operator = factories.create_operator()
+    login_as(operator)
+    assert client.get("/moderation/2fa").status_code == 200
+    for url in ("/static/app.css", "/static/favicon.svg", "/bootstrap/static/css/bootstrap.min.css",
+                "/ping", "/healthz"):
+        assert client.get(url).status_code == 200, url
+    # Error pages are not redirected either.
+    assert client.get("/no-such-page").status_code == 404
+    assert client.get("/dashboard").headers["Location"].startswith("/moderation/2fa")
+    response = client.post("/logout")
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    with client.session_transaction() as session:
+        assert "_user_id" not in session and MFA_SESSION_KEY not in session
+    assert client.get("/dashboard").headers["Location"].startswith("/login")
+
+
+def test_businesses_and_specialists_are_not_asked_for_a_second_factor(app, client, login_as):
+    from tests.payments.helpers import sandbox_fund
+    engagement = factories.create_engagement()
+    sandbox_fund(engagement)
+    for user in (engagement.business, engagement.freelancer):
+        login_as(user)
+        for url in ("/dashboard", f"/engagements/{engagement.id}", f"/tasks/{engagement.task_id}", "/account"):
+            response = client.get(url)
+            assert response.status_code == 200, (user.role, url, response.status_code)
+        client.post("/logout")

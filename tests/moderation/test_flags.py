@@ -127,11 +127,11 @@ def test_over_long_details_and_unknown_reasons_are_refused(client, login_as, fre
     assert _flag_count() == 0
 
 
-def test_anonymous_visitors_and_operators_cant_report(client, login_as):
+def test_anonymous_visitors_and_operators_cant_report(client, login_operator):
     task = factories.create_task()
     response = client.get(f"/report/task/{task.id}")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
-    login_as(factories.create_operator())
+    login_operator(factories.create_operator())
     assert client.post(f"/report/task/{task.id}", data={"reason": "spam"}).status_code == 403
     assert _flag_count() == 0
 

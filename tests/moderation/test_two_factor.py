@@ -215,3 +215,102 @@ def test_reset_refuses_unknown_emails_and_non_operators(app):
     business = factories.create_business()
     result = runner.invoke(args=["reset-second-factor", business.email])
     assert result.exit_code != 0 and "operators" in result.output
+
+
+def _wrong(operator) -> str:
+    return "000000" if pyotp.TOTP(operator.totp_secret).now() != "000000" else "111111"
+
+
+def test_logging_in_again_does_not_clear_the_count_of_wrong_codes(app, client, login_as):
+    """An attacker with the password cannot get fresh guesses by logging in again after each few wrong codes."""
+    operator = _enabled_operator()
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    wrong_codes = logins = 0
+    for _ in range(4):
+        response = client.post("/login", data={"email": operator.email, "password": factories.PASSWORD})
+        if response.status_code != 302:
+            break
+        logins += 1
+        for _ in range(limit - 1):
+            response = client.post("/moderation/2fa", data={"code": _wrong(operator)})
+            wrong_codes += 1
+            if response.status_code != 400:
+                break
+        if response.status_code != 400:
+            break
+        db.session.refresh(operator)
+        assert operator.failed_logins == wrong_codes
+        client.post("/logout")
+    # The limit is reached on the first wrong code after the second login: the account locks and the
+    # session ends, and the password alone no longer gets in.
+    assert (logins, wrong_codes) == (2, limit)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    db.session.refresh(operator)
+    assert operator.locked_until is not None
+    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "second_factor_lockout",
+                                                      AuditEntry.subject_user_id == operator.id)) is not None
+    for _ in range(3):
+        refused = client.post("/login", data={"email": operator.email, "password": factories.PASSWORD})
+        assert refused.status_code == 400 and "locked" in refused.get_data(as_text=True)
+    assert client.get("/moderation/2fa").headers["Location"].startswith("/login")
+
+
+def test_only_a_correct_code_clears_the_count_of_wrong_codes(client, login_as):
+    operator = _enabled_operator()
+    login_as(operator)
+    for _ in range(2):
+        assert client.post("/moderation/2fa", data={"code": _wrong(operator)}).status_code == 400
+    client.post("/logout")
+    login_as(operator)
+    db.session.refresh(operator)
+    assert operator.failed_logins == 2          # the password did not clear it
+    response = client.post("/moderation/2fa", data={"code": pyotp.TOTP(operator.totp_secret).now()})
+    assert response.status_code == 302
+    db.session.refresh(operator)
+    assert operator.failed_logins == 0
+    assert _passed(client, operator)
+
+
+def test_a_recovery_code_clears_the_count_too(client, login_as):
+    operator = factories.create_operator()
+    login_as(operator)
+    _, codes = _setup(client, operator)
+    client.post("/logout")
+    login_as(operator)
+    assert client.post("/moderation/2fa", data={"code": "not-a-code"}).status_code == 400
+    db.session.refresh(operator)
+    assert operator.failed_logins == 1
+    assert client.post("/moderation/2fa", data={"code": codes[0]}).status_code == 302
+    db.session.refresh(operator)
+    assert operator.failed_logins == 0
+
+
+def test_a_password_login_still_clears_wrong_passwords_for_accounts_without_a_second_factor(client, login_as):
+    for user in (factories.create_business(), factories.create_operator()):   # the operator has not set one up
+        for _ in range(2):
+            assert client.post("/login", data={"email": user.email, "password": "wrong password 1"}
+                               ).status_code == 400
+        db.session.refresh(user)
+        assert user.failed_logins == 2
+        login_as(user)
+        db.session.refresh(user)
+        assert user.failed_logins == 0
+        client.post("/logout")
+
+
+def test_a_password_reset_does_not_clear_an_operators_count_of_wrong_codes(client):
+    """Holding the mailbox as well as the password must not buy fresh guesses at the code either."""
+    from marketplace.accounts import services as accounts
+    from marketplace.accounts import tokens
+    operator = _enabled_operator()
+    operator.failed_logins = 3
+    db.session.flush()
+    accounts.reset_password(tokens.make_token(operator, tokens.RESET), "saffron-bridge-kite-64")
+    db.session.refresh(operator)
+    assert operator.failed_logins == 3
+    business = factories.create_business()
+    business.failed_logins = 3
+    db.session.flush()
+    accounts.reset_password(tokens.make_token(business, tokens.RESET), "saffron-bridge-kite-64")
+    db.session.refresh(business)
+    assert business.failed_logins == 0

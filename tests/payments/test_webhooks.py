@@ -86,7 +86,7 @@ def test_unknown_engagement_and_mismatched_amounts_are_logged_no_ops(client, web
     assert e.status == S.AWAITING_FUNDING and ledger_counts() == (0, 0)
 
 
-def test_card_dispute_is_recorded_and_debited_once(client, webhook_secret, login_as):
+def test_card_dispute_is_recorded_and_debited_once(client, webhook_secret, login_operator):
     e = factories.create_engagement()
     charge = _charge(e)
     post_event(client, session_completed(charge, event_id="evt_f", pi="pi_d"))
@@ -103,7 +103,7 @@ def test_card_dispute_is_recorded_and_debited_once(client, webhook_secret, login
     assert ledger.balance("dispute_losses", "USD") == charge.amount
     assert_ledger_ok()
     operator = factories.create_operator()
-    login_as(operator)
+    login_operator(operator)
     assert "dp_1" in client.get("/payments/disputes").get_data(as_text=True)
 
 
