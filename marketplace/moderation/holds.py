@@ -75,9 +75,18 @@ def _set_moderation(model, item, values: dict, *, only_if=None) -> bool:
     return changed == 1
 
 
+START_PASSED = "The task's start date has passed; reject it with a note asking the business to update the dates."
+
+
 def release(target_type: str, item) -> None:
-    """Approve a held item: it becomes visible and its deferred side effects happen now."""
+    """Approve a held item: it becomes visible and its deferred side effects happen now.
+
+    A held open task whose start date has passed is refused (Conflict, nothing changed): publishing
+    refuses past dates too, so the operator rejects it with a note asking for new dates.
+    """
     model = model_for(target_type)
+    if target_type == "task":
+        _check_task_dates(item)
     if not _set_moderation(model, item, {"moderation_status": ModerationStatus.APPROVED},
                            only_if=model.moderation_status == ModerationStatus.PENDING_REVIEW):
         raise Conflict("This item is no longer waiting for review.")
@@ -90,12 +99,22 @@ def release(target_type: str, item) -> None:
     db.session.flush()
 
 
+def _check_task_dates(task) -> None:
+    from marketplace.tasks.models import TaskStatus
+    if task.status == TaskStatus.OPEN and task.start_date is not None and task.start_date < utcnow().date():
+        raise Conflict(START_PASSED)
+
+
 def _release_task(task) -> None:
     from marketplace.tasks.models import HiringMode, Task, TaskStatus
     task.moderation_note = None
     if task.status == TaskStatus.OPEN:
-        # It reaches specialists only now: list it as new, and run what publishing would have run.
-        db.session.execute(update(Task).where(Task.id == task.id).values(published_at=utcnow(), moderation_note=None)
+        # A task held when it was published (publish_task leaves published_at empty then) reaches
+        # specialists only now: list it as new. One that was live before an edit held it keeps its
+        # original date, so it isn't counted as posted twice and its time to first bid stays true.
+        db.session.execute(update(Task).where(Task.id == task.id, Task.published_at.is_(None))
+                           .values(published_at=utcnow()).execution_options(synchronize_session=False))
+        db.session.execute(update(Task).where(Task.id == task.id).values(moderation_note=None)
                            .execution_options(synchronize_session=False))
         db.session.refresh(task)
         if task.hiring_mode == HiringMode.MATCH and not _has_invitations(task):

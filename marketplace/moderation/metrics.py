@@ -133,7 +133,7 @@ def parse_period(args, today: date | None = None) -> Period:
         return Period(start, end, choose_bucket((end - start).days + 1))
     days = DEFAULT_DAYS
     if raw_days:
-        if not raw_days.isdigit() or int(raw_days) not in PRESETS:
+        if not (raw_days.isascii() and raw_days.isdigit()) or int(raw_days) not in PRESETS:
             raise ValidationFailed("Choose one of the preset periods: "
                                    + ", ".join(f"{d} days" for d in PRESETS) + ".", field="days")
         days = int(raw_days)

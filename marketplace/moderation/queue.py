@@ -242,21 +242,30 @@ def parse_audit_filters(args) -> AuditFilters:
     target_id = None
     raw_id = (args.get("target_id") or "").strip()
     if raw_id:
-        if raw_id.isdigit() and len(raw_id) <= 9:
+        if _is_number(raw_id):
             target_id = int(raw_id)
         else:
             errors.append("The target id must be a number; it was ignored.")
     date_from = _parse_date(args.get("from"), errors, "from")
     date_to = _parse_date(args.get("to"), errors, "to")
+    try:
+        date_to_end = date_to + timedelta(days=1) if date_to else None
+    except OverflowError:   # to=9999-12-31: nothing can be later, so no upper bound
+        date_to, date_to_end = None, None
     return AuditFilters(q=(args.get("q") or "").strip()[:200], action=(args.get("action") or "").strip()[:40],
                         actor=(args.get("actor") or "").strip()[:254],
                         target_type=(args.get("target_type") or "").strip()[:20], target_id=target_id,
                         subject=(args.get("subject") or "").strip()[:254], date_from=date_from,
-                        date_to=date_to + timedelta(days=1) if date_to else None, errors=errors)
+                        date_to=date_to_end, errors=errors)
+
+
+def _is_number(value: str) -> bool:
+    """A plain id: ASCII digits only (str.isdigit() also accepts "²", which int() refuses), nine at most."""
+    return value.isascii() and value.isdigit() and len(value) <= 9
 
 
 def _user_condition(column, value: str):
-    if value.isdigit() and len(value) <= 9:
+    if _is_number(value):
         return column == int(value)
     ids = select(User.id).where(User.email.ilike("%" + _escape(value.lower()) + "%", escape="\\"))
     return column.in_(ids)

@@ -32,6 +32,10 @@ The rules are a table (`RULES`), each a named function of the item's text
   (default 50.00). Both in minor units.
 - first_task (tasks): a business none of whose tasks was ever approved and
   published waits for a first review ("First task from this business").
+- flagged_business (tasks): a business with open reports against it (on any
+  of its items), reports upheld in the last `FLAGGED_WINDOW_DAYS` days, or an
+  operator's warning or suspension in that time ("Reports or warnings
+  against this business").
 """
 from __future__ import annotations
 
@@ -41,13 +45,18 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 
 from marketplace.core.money import format_money
 from marketplace.extensions import db
 
 FIRST_TASK_REASON = "First task from this business"
+FLAGGED_BUSINESS_REASON = "Reports or warnings against this business"
+FLAGGED_WINDOW_DAYS = 90
 QUOTE_MAX = 60
+# Only this much of an item's text is screened: well above the longest field (a task's 8,000-character
+# description plus its title), so the screen's cost stays bounded whatever reaches it.
+SCAN_MAX = 20_000
 
 # What the author is told while an item waits (deliberately general: which rule fired is for operators).
 AUTHOR_NOTICE = {
@@ -56,7 +65,8 @@ AUTHOR_NOTICE = {
     "message": "Held for review.",
 }
 AUTHOR_CHECKS = ("new businesses' first tasks", "contact details or payment outside the platform",
-                 "links to other sites", "prohibited work", "unusually low budgets")
+                 "links to other sites", "prohibited work", "unusually low budgets",
+                 "businesses with recent reports or warnings")
 
 
 def _quote(text: str) -> str:
@@ -74,12 +84,17 @@ def _dedupe(items: list[str]) -> list[str]:
 
 # --- contact details -----------------------------------------------------------------------
 
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b", re.I)
+# Linear-time patterns: a run of name characters is only tried from its start ((?<!...)) and taken whole
+# (possessive ++), so "a.a.a.a..." with no "@" can't make the engine rescan the run from every position.
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]++)*\.[a-z]{2,}\b", re.I)
 _AT = r"(?:\s*[\(\[\{<]\s*at\s*[\)\]\}>]\s*|\s+at\s+)"
 _DOT = r"(?:\s*[\(\[\{<]\s*dot\s*[\)\]\}>]\s*|\s+dot\s+)"
 OBFUSCATED_EMAIL = re.compile(
-    rf"\b[\w.+-]+(?:{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}[a-z]{{2,}}\b"          # x at y dot com, x (at) y (dot) com
-    rf"|\s*[\(\[\{{<]\s*at\s*[\)\]\}}>]\s*[\w-]+(?:\.[\w-]+)*\.[a-z]{{2,}}\b)",  # x(at)y.com
+    # The name starts at its first word character; leading ".+-" are matched (then stripped) so the run
+    # is only tried from its start.
+    rf"(?<![\w.+-])[.+-]*+\b[\w.+-]++"
+    rf"(?:{_AT}[\w-]++(?:{_DOT}[\w-]++)*{_DOT}[a-z]{{2,}}\b"                   # x at y dot com, x (at) y (dot) com
+    rf"|\s*[\(\[\{{<]\s*at\s*[\)\]\}}>]\s*[\w-]++(?:\.[\w-]++)*\.[a-z]{{2,}}\b)",  # x(at)y.com
     re.I)
 
 MESSAGING_APPS = (r"whats\s?app|telegram|signal|viber|we\s?chat|skype|discord|kik|snapchat|imessage|"
@@ -100,8 +115,8 @@ _NOT_PHONES = [
     re.compile(r"\b\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}\b"),                # 01.12.2026, 12/01/26
     re.compile(r"\b\d{1,2}:\d{2}(?::\d{2})?\b"),                       # 09:30
     re.compile(r"[$€£¥]\s?\d[\d,.]*"),                                 # $1,200.50
-    re.compile(r"\b\d[\d,.]*\s?(?:usd|eur|gbp|dollars?|euros?|k)\b", re.I),
-    re.compile(r"\b\d+(?:st|nd|rd|th|%|h|hrs?|x)\b", re.I),
+    re.compile(r"(?<![\w,.])\d[\d,.]*+\s?(?:usd|eur|gbp|dollars?|euros?|k)\b", re.I),
+    re.compile(r"\b\d++(?:st|nd|rd|th|%|h|hrs?|x)\b", re.I),
 ]
 PHONE_CANDIDATE = re.compile(r"(?:\+|(?<![\w.,]))\(?\d[\d ().\-\u2010-\u2013]{5,}\d(?![\w%])")
 PHONE_WORDS = re.compile(r"\b(?:call|phone|tel|telephone|text|sms|mobile|cell|ring|whats\s?app|number|"
@@ -144,7 +159,7 @@ def _phones(text: str) -> list[str]:
 
 def contact_details(text: str, **_) -> list[str]:
     reasons = []
-    emails = EMAIL.findall(text) + [m.group(0) for m in OBFUSCATED_EMAIL.finditer(text)]
+    emails = EMAIL.findall(text) + [m.group(0).lstrip(".+-") for m in OBFUSCATED_EMAIL.finditer(text)]
     if emails:
         reasons.append(f"Contact details: email address {_quote(emails[0])}")
     phones = _phones(text)
@@ -248,11 +263,11 @@ def _allowed(host: str, domains: list[str]) -> bool:
 def unknown_links(text: str, **_) -> list[str]:
     without_emails = OBFUSCATED_EMAIL.sub(" ", EMAIL.sub(" ", text))
     domains = allowed_domains()
-    unknown = []
+    unknown: dict[str, None] = {}   # ordered and O(1) membership: a text can name thousands of hosts
     for link in URL.findall(without_emails) + [m.group(0) for m in BARE_DOMAIN.finditer(URL.sub(" ", without_emails))]:
         host = _host(link.rstrip(".,;:!?"))
-        if host and not _allowed(host, domains) and host not in unknown:
-            unknown.append(host)
+        if host and host not in unknown and not _allowed(host, domains):
+            unknown[host] = None
     return [f"Link to an unknown site: {host}" for host in unknown]
 
 
@@ -297,6 +312,31 @@ def first_task(text: str, task=None, **_) -> list[str]:
     return [] if has_approved_task(task.business_id) else [FIRST_TASK_REASON]
 
 
+def is_flagged_business(business_id: int) -> bool:
+    """Open reports on the business's items, or reports upheld / a warning or suspension in the window."""
+    from datetime import timedelta
+
+    from marketplace.core.time import utcnow
+    from marketplace.moderation.models import AuditEntry, Flag
+    since = utcnow() - timedelta(days=FLAGGED_WINDOW_DAYS)
+    reported = db.session.scalar(
+        select(Flag.id).where(Flag.target_owner_id == business_id,
+                              or_(Flag.status == "open",
+                                  and_(Flag.status == "upheld",
+                                       func.coalesce(Flag.handled_at, Flag.created_at) >= since))).limit(1))
+    if reported is not None:
+        return True
+    return db.session.scalar(select(AuditEntry.id).where(AuditEntry.subject_user_id == business_id,
+                                                         AuditEntry.action.in_(("warn", "suspend")),
+                                                         AuditEntry.created_at >= since).limit(1)) is not None
+
+
+def flagged_business(text: str, task=None, **_) -> list[str]:
+    if task is None:
+        return []
+    return [FLAGGED_BUSINESS_REASON] if is_flagged_business(task.business_id) else []
+
+
 # --- the table -----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -318,10 +358,13 @@ RULES: tuple[Rule, ...] = (
          "Links to sites outside MODERATION_ALLOWED_LINK_DOMAINS"),
     Rule("low_budget", ("task",), low_budget, "Budgets far below typical for the work"),
     Rule("first_task", ("task",), first_task, "A business's first task"),
+    Rule("flagged_business", ("task",), flagged_business,
+         "A business with open or recently upheld reports, or a recent warning or suspension"),
 )
 
 
 def _screen(kind: str, text: str, **context) -> list[str]:
+    text = text[:SCAN_MAX]
     reasons: list[str] = []
     for rule in RULES:
         if kind in rule.applies_to:

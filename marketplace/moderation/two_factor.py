@@ -78,7 +78,7 @@ def _new_recovery_code() -> str:
 
 
 def _matching_step(secret: str, code: str, now: float | None = None) -> int | None:
-    if not (len(code) == 6 and code.isdigit()):
+    if not (len(code) == 6 and code.isascii() and code.isdigit()):
         return None
     totp = pyotp.TOTP(secret)
     current = int((now if now is not None else time.time()) // STEP_SECONDS)
@@ -173,7 +173,7 @@ def verify(user: User, code: str) -> str | FailedCode:
     code = _normalize(code)
     if not code or len(code) > MAX_CODE_LENGTH:
         return _count_failure(user)
-    if len(code) == 6 and code.isdigit():
+    if len(code) == 6 and code.isascii() and code.isdigit():
         step = _matching_step(user.totp_secret, code)
         if step is not None and _claim_step(user, step):
             return "totp"

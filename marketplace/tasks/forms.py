@@ -80,7 +80,7 @@ class TaskForm(FlaskForm):
         levels = {}
         for row in rows:
             skill, level = row.skill.data, row.min_level.data or "1"
-            if skill and skill.isdigit() and level.isdigit():
+            if skill and skill.isascii() and skill.isdigit() and level.isascii() and level.isdigit():
                 levels[int(skill)] = int(level)
         return levels
 

@@ -223,7 +223,9 @@ def publish_task(actor: User, task: Task) -> None:
         raise ValidationFailed("The start date has passed. Edit the dates before publishing.", field="start_date")
     from marketplace.moderation.screening import screen_task
     reasons = screen_task(task)   # while still a draft, so it doesn't count as the business's approved task
-    _transition(task, [Task.status == TaskStatus.DRAFT], {"status": TaskStatus.OPEN, "published_at": utcnow()},
+    # A held task is published (listed, dated) only when an operator releases it (moderation/holds.py).
+    _transition(task, [Task.status == TaskStatus.DRAFT],
+                {"status": TaskStatus.OPEN, "published_at": None if reasons else utcnow()},
                 "This task was already published.")
     if reasons:
         # Invisible to specialists until an operator releases it (moderation/holds.py runs what follows then).

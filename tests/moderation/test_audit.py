@@ -92,3 +92,32 @@ def test_the_log_paginates(client, login_operator, operator):
     first = _rows(client)
     assert "entry number 54" in first and "entry number 00" not in first and "Page 1 of 2" in first
     assert "entry number 00" in _rows(client, page=2)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"to": "9999-12-31"}, None),                                # the last day there is: no upper bound, no 500
+    ({"from": "9999-12-31", "to": "9999-12-31"}, None),
+    ({"from": "0001-01-01"}, None),
+    ({"target_id": "²"}, "The target id must be a number"),     # str.isdigit() is true, int() refuses it
+    ({"target_id": "99999999999999999999"}, "The target id must be a number"),
+    ({"actor": "²"}, None),                                      # searched as (part of) an email, matches nothing
+    ({"subject": "¹"}, None),
+])
+def test_odd_query_values_are_handled_not_500(client, login_operator, operator, params, message):
+    _entries(operator)
+    login_operator(operator)
+    response = client.get("/moderation/audit", query_string=params)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    if message:
+        assert message in page and "Gift card scam" in page   # the bad filter is ignored, the rest shown
+    far_future = params.get("from") == "9999-12-31"
+    unicode_user = "actor" in params or "subject" in params
+    assert ("Gift card scam" in page) == (not far_future and not unicode_user)
+
+
+def test_a_to_date_of_9999_12_31_shows_everything(client, login_operator, operator):
+    _entries(operator)
+    login_operator(operator)
+    page = _rows(client, **{"from": utcnow().date().isoformat(), "to": "9999-12-31"})
+    assert "Gift card scam" in page and "Rude replies" in page

@@ -10,6 +10,7 @@ from marketplace.core.time import utcnow
 from marketplace.extensions import db
 from marketplace.messaging import services as messaging
 from marketplace.messaging.models import Message, Thread
+from marketplace.moderation.access import MFA_SESSION_KEY
 from marketplace.moderation.holds import hold, open_case_for, refuse, release
 from marketplace.moderation.models import AuditEntry, ModerationCase
 from marketplace.moderation.screening import FIRST_TASK_REASON
@@ -85,8 +86,11 @@ def test_publishing_a_task_with_a_phone_number_holds_it(app, client, business, f
     assert "Weekend chat cover" not in text(visitor.get("/tasks?q=router"))
     assert visitor.get(f"/tasks/{task.id}").status_code == 404
     assert specialist.post(f"/tasks/{task.id}/bids", data={"amount": "500", "cover_note": "Hi"}).status_code == 404
-    # Operators can open it.
-    assert client_for(app, operator).get(f"/tasks/{task.id}").status_code == 200
+    # Operators can open it (after the second factor).
+    console = client_for(app, operator)
+    with console.session_transaction() as session:
+        session[MFA_SESSION_KEY] = operator.get_id()
+    assert console.get(f"/tasks/{task.id}").status_code == 200
 
 
 def test_a_clean_task_of_an_established_business_goes_live_without_a_case(app, client, business, freelancer):
@@ -343,3 +347,85 @@ def test_hold_writes_the_case_and_a_system_audit_entry(business):
         "task", task.id, "open", "First finding\nSecond finding")
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "hold"))
     assert (entry.actor_id, entry.target_id, entry.reason) == (None, task.id, "First finding\nSecond finding")
+
+
+# --- release keeps a live task's publication date; refuses a task whose start date passed ------
+
+def test_a_task_held_at_publication_is_dated_when_released_not_before(business, operator):
+    draft = factories.create_task(business, status="draft")   # first task: held
+    tasks.publish_task(business, draft)
+    assert draft.moderation_status == ModerationStatus.PENDING_REVIEW and draft.status == TaskStatus.OPEN
+    assert draft.published_at is None   # not listed, not counted as posted while it waits
+    _decide(open_case_for("task", draft.id), operator, approve=True)
+    assert draft.published_at is not None and draft.is_visible_publicly
+
+
+def test_approving_an_edit_of_a_live_task_keeps_its_publication_date_and_metrics_stay_true(business, operator):
+    from datetime import timedelta
+
+    from marketplace.moderation import actions, metrics
+    _established(business)
+    task = factories.create_task(business)
+    published = utcnow() - timedelta(days=3)
+    task.published_at = published
+    freelancer = factories.create_freelancer()
+    db.session.add(Bid(task_id=task.id, freelancer_id=freelancer.id, amount=60_000, cover_note="Happy to help.",
+                       created_at=utcnow() - timedelta(days=2)))
+    db.session.flush()
+    case = hold("task", task, business.id, ["Edited with a phone number"])   # an edit held it
+    actions.approve_case(operator, case, "")
+    db.session.refresh(task)
+    assert task.moderation_status == ModerationStatus.APPROVED
+    assert abs((task.published_at.replace(tzinfo=None) - published.replace(tzinfo=None)).total_seconds()) < 1
+    report = metrics.report(operator, metrics.parse_period({"days": "7"}))
+    assert report.median_first_bid_hours is not None and 23 < report.median_first_bid_hours < 25
+
+
+def test_approving_a_held_task_whose_start_date_passed_is_refused_and_changes_nothing(business, operator):
+    from datetime import timedelta
+
+    from marketplace.moderation import actions
+    from marketplace.moderation.holds import START_PASSED
+    task = factories.create_task(business, start_date=utcnow().date() - timedelta(days=1))
+    case = hold("task", task, business.id, [FIRST_TASK_REASON])
+    db.session.commit()   # what the page saw; the refused action must undo only its own work
+    with pytest.raises(Conflict) as refused:
+        actions.approve_case(operator, case, "Looks fine")
+    assert refused.value.message == START_PASSED
+    db.session.rollback()   # what the console view does on a DomainError
+    db.session.refresh(case)
+    db.session.refresh(task)
+    assert case.status == "open" and case.handled_by_id is None
+    assert task.moderation_status == ModerationStatus.PENDING_REVIEW
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)
+                             .where(AuditEntry.action == "approve")) == 0
+    assert _notifications(business, "moderation_approved") == []
+    # Rejecting with a note is what the operator does instead.
+    actions.reject_case(operator, case, "Please update the dates and save the task again.")
+    db.session.refresh(task)
+    assert case.status == "rejected" and task.moderation_status == ModerationStatus.REJECTED
+
+
+def test_the_console_shows_why_a_held_task_with_past_dates_cannot_be_approved(client, login_operator, business,
+                                                                               operator):
+    from datetime import timedelta
+
+    from marketplace.moderation.holds import START_PASSED
+    task = factories.create_task(business, start_date=utcnow().date() - timedelta(days=2))
+    case = hold("task", task, business.id, [FIRST_TASK_REASON])
+    login_operator(operator)
+    response = client.post(f"/moderation/cases/{case.id}/approve", data={"approve-reason": ""},
+                           follow_redirects=True)
+    assert response.status_code == 200 and START_PASSED in plain(response)
+    db.session.refresh(case)
+    db.session.refresh(task)
+    assert case.status == "open" and task.moderation_status == ModerationStatus.PENDING_REVIEW
+
+
+def test_a_held_task_starting_today_can_still_be_approved(business, operator):
+    from marketplace.moderation import actions
+    task = factories.create_task(business, start_date=utcnow().date())
+    case = hold("task", task, business.id, [FIRST_TASK_REASON])
+    actions.approve_case(operator, case, "")
+    db.session.refresh(task)
+    assert case.status == "approved" and task.moderation_status == ModerationStatus.APPROVED

@@ -142,6 +142,9 @@ def test_an_empty_period_has_zeros_and_no_medians():
     ({"days": "13"}, "preset periods"),
     ({"days": "-7"}, "preset periods"),
     ({"days": "9" * 400}, "preset periods"),
+    ({"days": "²"}, "preset periods"),           # str.isdigit() is true for it, int() refuses it
+    ({"days": "７"}, "preset periods"),          # a full-width 7 is not the preset 7
+    ({"from": "2026-01-01", "to": "9999-12-31"}, "can't be in the future"),
 ])
 def test_bad_periods_are_refused_clearly(args, message):
     with pytest.raises(ValidationFailed, match=message):
@@ -171,6 +174,8 @@ def test_metrics_page_renders_totals_charts_and_table(world, client, login_opera
     ("from=2026-03-10&to=2026-03-01", "on or after the from date"),
     ("from=31%2F12%2F2025&to=x", "must look like"),
     ("days=100000000000000000000", "preset periods"),
+    ("days=%C2%B2", "preset periods"),
+    ("from=2000-01-01&to=9999-12-31", "be in the future"),
     ("currency=XYZ", "supported currencies"),
 ])
 def test_bad_period_on_the_page_is_a_clear_400(client, login_operator, query, message):

@@ -213,9 +213,9 @@ def test_bids_are_screened_on_cover_and_availability_notes_but_not_budget_or_fir
 def test_the_rules_are_a_table_with_names(app):
     names = [rule.name for rule in screening.RULES]
     assert names == ["contact_details", "off_platform_payment", "prohibited_content", "unknown_links",
-                     "low_budget", "first_task"]
+                     "low_budget", "first_task", "flagged_business"]
     assert {r.name for r in screening.RULES if "task" in r.applies_to and "message" not in r.applies_to} == {
-        "low_budget", "first_task"}
+        "low_budget", "first_task", "flagged_business"}
 
 
 def test_screening_a_task_writes_nothing(app):
@@ -228,3 +228,103 @@ def test_screening_a_task_writes_nothing(app):
     assert db.session.scalar(select(func.count()).select_from(ModerationCase)) == 0
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 0
     assert task.status == TaskStatus.DRAFT and task.moderation_status == ModerationStatus.APPROVED
+
+
+# --- a flagged business (SPEC §3: "a task from a new or flagged business waits") --------------
+
+def _report(business, status="open", handled_days_ago=None):
+    from datetime import timedelta
+
+    from marketplace.core.time import utcnow
+    from marketplace.extensions import db
+    from marketplace.moderation.models import Flag
+    flag = Flag(target_type="profile", target_id=business.id, target_owner_id=business.id,
+                reporter_id=factories.create_freelancer().id, reason="spam", status=status,
+                handled_at=utcnow() - timedelta(days=handled_days_ago) if handled_days_ago is not None else None)
+    db.session.add(flag)
+    db.session.flush()
+    return flag
+
+
+def _audit(business, action, days_ago=0):
+    from datetime import timedelta
+
+    from marketplace.core.time import utcnow
+    from marketplace.extensions import db
+    from marketplace.moderation.models import AuditEntry
+    # The log is append-only, so an older entry is written with its date.
+    db.session.add(AuditEntry(actor_id=None, action=action, target_type="user", target_id=business.id,
+                              subject_user_id=business.id, reason="Spam in messages",
+                              created_at=utcnow() - timedelta(days=days_ago)))
+    db.session.flush()
+
+
+FLAGGED = screening.FLAGGED_BUSINESS_REASON
+
+
+@pytest.mark.parametrize("history, held", [
+    ([("report", "open", None)], True),                       # an open report, however old
+    ([("report", "upheld", 10)], True),                       # upheld recently
+    ([("report", "upheld", 120)], False),                     # upheld long ago
+    ([("report", "dismissed", 5)], False),                    # the report didn't hold up
+    ([("audit", "warn", 30)], True),
+    ([("audit", "suspend", 89)], True),
+    ([("audit", "warn", 91)], False),                         # outside the 90-day window
+    ([("audit", "reinstate", 1), ("audit", "approve", 1)], False),   # other decisions don't count
+    ([], False),
+], ids=["open-report", "upheld-recently", "upheld-long-ago", "dismissed", "warned", "suspended-89d",
+        "warned-91d", "other-actions", "clean"])
+def test_a_task_from_a_flagged_business_waits_for_review(app, history, held):
+    business = factories.create_business()
+    _established(business)
+    for kind, status, days in history:
+        if kind == "report":
+            _report(business, status, days)
+        else:
+            _audit(business, status, days)
+    task = factories.create_task(business, status="draft")
+    assert screen_task(task) == ([FLAGGED] if held else [])
+
+
+def test_only_reports_and_warnings_against_this_business_count(app):
+    business, other = factories.create_business(), factories.create_business()
+    _established(business)
+    _report(other)
+    _audit(other, "warn")
+    assert screen_task(factories.create_task(business, status="draft")) == []
+
+
+def test_a_flagged_business_first_task_gets_both_findings_and_bids_are_not_affected(app):
+    from tests.tasks.helpers import add_bid
+    business = factories.create_business()
+    _report(business)
+    task = factories.create_task(business, status="draft")
+    assert screen_task(task) == [FIRST_TASK_REASON, FLAGGED]
+    specialist = factories.create_freelancer()
+    _report(specialist)
+    bid = add_bid(factories.create_task(business), specialist, amount=100, cover_note="Happy to help.")
+    assert screen_bid(bid) == []
+
+
+# --- adversarial input (the screen must stay linear: no catastrophic backtracking) ---------------
+
+ADVERSARIAL_UNITS = ["a.", "1 ", "1,", "1-", "1.", "a@", "a-", "-a.", "http://a.", "www.a.", "a at ", "a dot ",
+                     "a(at)", "(1", "+1 ", "a.b@", "a.com.", "pay me ", "fee ", "whatsapp ", "1 2-", "$1", "a",
+                     "1", " "]
+
+
+@pytest.mark.parametrize("unit", ADVERSARIAL_UNITS)
+def test_ten_thousand_characters_of_adversarial_text_are_screened(app, unit):
+    # Before the fix "a." * 5000 took about 10 s (the email patterns rescanned the run from every
+    # position); the timings are in the review report, the test checks the results are still right.
+    text = (unit * 10_000)[:10_000]
+    reasons = screen_message(text)
+    assert all(isinstance(r, str) for r in reasons)
+    # The same text with a real email address at the very end is still caught.
+    assert EMAIL in _kinds(screen_message(text + " write to jane.doe@example.com"))
+
+
+def test_the_screen_only_reads_the_first_scan_max_characters(app):
+    padding = "Ordinary words about customer support. " * (screening.SCAN_MAX // 30)
+    assert screen_message(padding[:screening.SCAN_MAX - 30] + " mail jane@example.com") != []
+    assert screen_message(padding[:screening.SCAN_MAX] + " mail jane@example.com") == []

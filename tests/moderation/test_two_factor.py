@@ -314,3 +314,12 @@ def test_a_password_reset_does_not_clear_an_operators_count_of_wrong_codes(clien
     accounts.reset_password(tokens.make_token(business, tokens.RESET), "saffron-bridge-kite-64")
     db.session.refresh(business)
     assert business.failed_logins == 0
+
+
+def test_non_ascii_digits_are_a_wrong_code_not_an_error(client, login_as):
+    operator = _enabled_operator()
+    login_as(operator)
+    response = client.post("/moderation/2fa", data={"code": "²²²²²²"})
+    assert response.status_code == 400
+    db.session.refresh(operator)
+    assert operator.failed_logins == 1

@@ -119,6 +119,11 @@ def test_unknown_skill_id_from_a_tampered_select(poster):
     assert "Not a valid choice." in page
 
 
+@pytest.mark.parametrize("field,value", [("required-0-skill", "²"), ("required-0-min_level", "³")])
+def test_non_ascii_digits_in_a_skill_row_are_refused_not_an_error(poster, field, value):
+    _refused(poster, task_form(**{field: value}))
+
+
 def test_same_skill_twice_in_required(poster):
     zendesk = str(skill_id("zendesk"))
     _refused(poster, task_form(**{"required-0-skill": zendesk, "required-1-skill": zendesk}),
