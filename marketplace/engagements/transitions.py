@@ -145,6 +145,9 @@ def begin_funding(actor: User, engagement: Engagement, provider: str) -> Charge:
     """The business starts paying: record the charge intent (reusing an open one) before the gateway is called."""
     _require_business(actor, engagement, "fund it")
     _require_state(engagement, (S.AWAITING_FUNDING,), "This engagement is already funded or closed.")
+    from marketplace.tasks.models import ModerationStatus, TaskStatus
+    if engagement.task.status == TaskStatus.REMOVED or engagement.task.moderation_status == ModerationStatus.REJECTED:
+        raise Conflict("This task was taken down by our moderation team, so it can't be funded.")
     open_charge = db.session.scalar(select(Charge).where(Charge.engagement_id == engagement.id,
                                                          Charge.status == "pending", Charge.provider == provider)
                                     .order_by(Charge.id.desc()).limit(1))

@@ -160,11 +160,25 @@ def _reject_task(actor: User, target: Target, reason: str, details: str) -> None
         _close_case(actor, case, "rejected", reason)
     elif task.moderation_status == ModerationStatus.REJECTED or task.status == TaskStatus.REMOVED:
         raise Conflict(ALREADY_HANDLED)
+    elif task.status not in (TaskStatus.DRAFT, TaskStatus.OPEN):
+        raise Conflict("Only a task that is still hiring can be rejected; someone is already working on this "
+                       "one. Remove it instead, once its engagements are cancelled or resolved.")
     holds.refuse("task", task, reason)
     record(actor, "reject", "task", task.id, subject_user_id=task.business_id, reason=reason, details=details)
     notify(task.business_id, "moderation_rejected", "Your task was rejected by our moderation team",
            f"{target.title} is no longer visible to specialists. Reason: {reason} "
            "You can edit the task to send it for review again.", target.path)
+
+
+def _refuse_while_money_moves(task_id: int) -> None:
+    """A task with a live engagement can't be removed: its money must be settled first (an operator can
+    cancel a funded engagement with a full refund, or resolve its dispute)."""
+    from marketplace.engagements.models import Engagement, LIVE_ENGAGEMENT_STATUSES
+    live = db.session.scalar(select(Engagement.id).where(Engagement.task_id == task_id,
+                                                         Engagement.status.in_(LIVE_ENGAGEMENT_STATUSES)).limit(1))
+    if live is not None:
+        raise Conflict("This task has an engagement in progress: cancel it (the business is refunded) or resolve "
+                       "its dispute first, then remove the task.")
 
 
 def _remove(actor: User, target: Target, reason: str, details: str) -> None:
@@ -173,6 +187,7 @@ def _remove(actor: User, target: Target, reason: str, details: str) -> None:
     if kind == "task":
         from marketplace.bidding.services import decline_pending_bids
         from marketplace.tasks.models import Task, TaskStatus
+        _refuse_while_money_moves(item.id)
         changed = db.session.execute(update(Task).where(Task.id == item.id, Task.status != TaskStatus.REMOVED)
                                      .values(status=TaskStatus.REMOVED, closed_at=utcnow(), moderation_note=reason)
                                      .execution_options(synchronize_session=False))

@@ -258,6 +258,9 @@ def send_review_reminders(now=None) -> int:
         closes = review_window_closes_at(engagement)
         for user_id, other in ((engagement.business_id, "the specialist"), (engagement.freelancer_id, "the business")):
             link = f"{_link(engagement)}#reviews"
+            person = db.session.get(User, user_id)
+            if person.status != AccountStatus.ACTIVE:
+                continue   # a suspended account can't write a review
             if _review_by(engagement.id, user_id) is not None or db.session.scalar(
                     select(Notification.id).where(Notification.user_id == user_id,
                                                   Notification.kind == REMINDER_KIND,

@@ -496,3 +496,39 @@ def test_suspension_ends_sessions_for_good(app, operator):
     actions.reinstate_user(operator, business.id, "Cleared")
     # Reinstating does not revive the session that was open at suspension.
     assert other_client.get("/tasks/mine").headers["Location"].startswith("/login")
+
+
+def test_a_task_with_a_live_engagement_is_neither_removed_nor_rejected(operator):
+    from marketplace.engagements import transitions
+    from marketplace.engagements.models import EngagementStatus
+    engagement = factories.create_engagement()
+    task = engagement.task
+    task.status = TaskStatus.OPEN   # still hiring for another seat
+    db.session.flush()
+    before = _last_audit_id()
+    with pytest.raises(Conflict, match="engagement in progress"):
+        actions.act_on_flags(operator, "task", task.id, "remove", "Scam", reported=False)
+    db.session.refresh(task)
+    assert task.status == TaskStatus.OPEN and _audit_since(before) == []
+    transitions.cancel(engagement.business, engagement, "Changed plans")
+    assert engagement.status == EngagementStatus.CANCELLED
+    actions.act_on_flags(operator, "task", task.id, "remove", "Scam", reported=False)
+    db.session.refresh(task)
+    assert task.status == TaskStatus.REMOVED
+
+
+def test_only_a_task_still_hiring_can_be_rejected(operator):
+    task = factories.create_task(status="in_progress")
+    with pytest.raises(Conflict, match="still hiring"):
+        actions.act_on_flags(operator, "task", task.id, "reject", "Scam", reported=False)
+    db.session.refresh(task)
+    assert task.moderation_status == ModerationStatus.APPROVED
+
+
+def test_a_taken_down_task_cant_be_funded():
+    from marketplace.engagements import transitions
+    engagement = factories.create_engagement()
+    engagement.task.moderation_status = ModerationStatus.REJECTED
+    db.session.flush()
+    with pytest.raises(Conflict, match="taken down"):
+        transitions.begin_funding(engagement.business, engagement, "sandbox")

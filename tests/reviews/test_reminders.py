@@ -40,3 +40,12 @@ def test_the_job_runs_from_the_command_line(app):
     assert result.exit_code == 0, result.output
     assert "review reminders: 2" in result.output
     assert len(reminders_to(engagement.business)) == 1 and len(reminders_to(engagement.freelancer)) == 1
+
+
+def test_suspended_accounts_are_not_reminded():
+    from marketplace.accounts.models import AccountStatus
+    engagement = ended_engagement(days_ago=11)
+    engagement.freelancer.status = AccountStatus.SUSPENDED
+    db.session.flush()
+    assert send_review_reminders() == 1
+    assert reminders_to(engagement.freelancer) == [] and len(reminders_to(engagement.business)) == 1
