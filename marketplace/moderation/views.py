@@ -153,32 +153,28 @@ def _act(action, success: str, back: str):
     return redirect(back)
 
 
-@bp.post("/cases/<int:case_id>/approve")
-@operator_required
-def approve_case(case_id: int):
+def _decide_case(case_id: int, prefix: str, form_class, decide, success: str):
     held = actions.get_case(current_user, case_id)
-    form = OptionalReasonForm(prefix="approve")
+    form = form_class(prefix=prefix)
     back = url_for("moderation.case", case_id=case_id)
     problem = _form_problem(form)
     if problem:
         flash(problem, "danger")
         return redirect(back)
-    return _act(lambda: actions.approve_case(_operator(), held, form.reason.data),
-                "Approved. The author has been told and the item is visible.", back)
+    return _act(lambda: decide(_operator(), held, form.reason.data), success, back)
+
+
+@bp.post("/cases/<int:case_id>/approve")
+@operator_required
+def approve_case(case_id: int):
+    return _decide_case(case_id, "approve", OptionalReasonForm, actions.approve_case,
+                        "Approved. The author has been told and the item is visible.")
 
 
 @bp.post("/cases/<int:case_id>/reject")
 @operator_required
 def reject_case(case_id: int):
-    held = actions.get_case(current_user, case_id)
-    form = ReasonForm(prefix="reject")
-    back = url_for("moderation.case", case_id=case_id)
-    problem = _form_problem(form)
-    if problem:
-        flash(problem, "danger")
-        return redirect(back)
-    return _act(lambda: actions.reject_case(_operator(), held, form.reason.data),
-                "Rejected. The author has been told why.", back)
+    return _decide_case(case_id, "reject", ReasonForm, actions.reject_case, "Rejected. The author has been told why.")
 
 
 # --- flags -----------------------------------------------------------------------------------

@@ -166,7 +166,10 @@ def submit_review(actor: User, engagement: Engagement, data: ReviewData, now: da
         # Both sides have written: reveal both at once, in this transaction.
         for each in (other, review):
             _reveal(each, now)
-        notify(subject_id, "review_revealed", f"Both reviews of “{title}” are now visible",
+        # Their own review may have been hidden by an operator: then only the new one became visible.
+        headline = (f"Both reviews of “{title}” are now visible" if other.hidden_at is None
+                    else f"{actor.full_name}'s review of you on “{title}” is now visible")
+        notify(subject_id, "review_revealed", headline,
                f"{actor.full_name} has reviewed you too. Read it on the engagement page.", _link(engagement))
     else:
         notify(subject_id, "review_received", f"{actor.full_name} reviewed you on “{title}”",

@@ -96,3 +96,13 @@ def test_hide_needs_a_reason_of_sane_length_and_a_real_review(operator):
         hide_review(operator, 987654, "Spam")
     db.session.refresh(review)
     assert review.hidden_at is None
+
+
+def test_a_hidden_authors_reveal_notice_does_not_promise_their_own_review(operator):
+    engagement = ended_engagement()
+    first = business_review(engagement)
+    hide_review(operator, first.id, "Personal details")
+    specialist_review(engagement)
+    [notice] = db.session.scalars(select(Notification).where(Notification.user_id == engagement.business_id,
+                                                             Notification.kind == "review_revealed")).all()
+    assert "Both reviews" not in notice.title and "review of you" in notice.title
