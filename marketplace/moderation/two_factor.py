@@ -204,6 +204,6 @@ def reset(user: User) -> None:
     user.totp_last_step = None
     user.session_token = new_session_token()
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    record(None, "reset_second_factor", "profile", user.id, subject_user_id=user.id,
+    record(None, "reset_second_factor", "user", user.id, subject_user_id=user.id,
            reason="Second factor reset from the command line")
     db.session.flush()
