@@ -105,6 +105,7 @@ def import_models() -> None:
     """Every feature's models, so Alembic and relationships see the whole schema."""
     from marketplace.accounts import models as _accounts  # noqa: F401
     from marketplace.bidding import models as _bidding  # noqa: F401
+    from marketplace.contracts import models as _contracts  # noqa: F401
     from marketplace.engagements import models as _engagements  # noqa: F401
     from marketplace.messaging import models as _messaging  # noqa: F401
     from marketplace.moderation import models as _moderation  # noqa: F401

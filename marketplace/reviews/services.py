@@ -152,7 +152,7 @@ def submit_review(actor: User, engagement: Engagement, data: ReviewData, now: da
     if _review_by(engagement.id, actor.id) is not None:
         raise Conflict(ALREADY_REVIEWED)
     subject_id = engagement.freelancer_id if role == "business" else engagement.business_id
-    review = Review(engagement_id=engagement.id, author_id=actor.id, subject_id=subject_id, author_role=role,
+    review = Review(contract_id=engagement.contract_id, engagement_id=engagement.id, author_id=actor.id, subject_id=subject_id, author_role=role,
                     stars=stars, public_comment=comment, private_feedback=feedback, created_at=now, **scores)
     try:
         with db.session.begin_nested():
