@@ -215,16 +215,3 @@ def change_limit(contract_id: int):
             return redirect(url_for("timesheets.show", contract_id=contract.id))
     contract = services.get_contract_for(current_user, contract_id)
     return _render(contract, week_start(now), now=now, limit_form=form, status=400)
-
-
-@bp.get("/timesheet")
-@login_required
-def log_time():
-    """"Log time" from the dashboard: straight to the timesheet when there is one hourly contract."""
-    now = app_now()
-    summaries = services.weekly_overview(current_user, now=now)
-    loggable = [s for s in summaries if services.can_log_time(current_user, s.contract)]
-    if len(loggable) == 1:
-        return redirect(url_for("timesheets.show", contract_id=loggable[0].contract.id, _anchor="log-time"))
-    return render_template("timesheets/overview.html", summaries=summaries, now=now,
-                           week=week_start(now), zone=services.timezone_of(current_user))
