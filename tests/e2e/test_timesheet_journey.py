@@ -114,7 +114,7 @@ def test_specialist_logs_a_week_past_the_limit_and_the_business_reads_it(new_pag
     specialist.goto(f"{base}/dashboard")
     summary = specialist.locator("#this-week")
     expect(summary).to_contain_text("Spanish chat coverage")
-    expect(summary).to_contain_text("0:00 / 10:00")
+    expect(summary).to_contain_text("0:00 / 10:00 h")
     # Two clicks: "Log time", then save the prefilled hour that just ended (16:00-17:00 in New York).
     summary.get_by_role("link", name=re.compile("Log time")).click()
     expect(specialist.locator("#log-time #memo")).to_be_visible()
