@@ -211,6 +211,12 @@ def _span_for(actor: User, contract: Contract, data: EntryInput, *, now: datetim
     if channel and channel not in CHANNELS:
         raise ValidationFailed("Choose one of the listed channels.", field="channel")
     zone = timezone_of(actor)
+    # Far-off dates are refused before any time zone arithmetic (which overflows near year 1 or 9999).
+    if data.day > now.date() + timedelta(days=2):
+        raise ValidationFailed("That date is in the future. Log time once it's been worked.", field="day")
+    if data.day < week_start(now).date() - timedelta(days=7):
+        raise Conflict(f"Only this week's time can be logged or changed (from Monday "
+                       f"{week_start(now):%d %b} 00:00 UTC); earlier weeks are closed.", field="day")
     try:
         span = local_span_to_utc(data.day, data.start, data.end, zone)
     except LocalTimeError as error:

@@ -161,6 +161,13 @@ def local_span_to_utc(day: date, start: time, end: time, zone_name: str) -> Span
       Europe) is refused with a clear error; so is an end equal to the start.
     Seconds are ignored: entries are whole minutes.
     """
+    try:
+        return _local_span_to_utc(day, start, end, zone_name)
+    except OverflowError as exc:
+        raise LocalTimeError("That date is out of range.") from exc
+
+
+def _local_span_to_utc(day: date, start: time, end: time, zone_name: str) -> Span:
     zone = zone_named(zone_name)
     start, end = start.replace(second=0, microsecond=0, tzinfo=None), end.replace(second=0, microsecond=0, tzinfo=None)
     if start == end:

@@ -56,6 +56,8 @@ def test_specialist_logs_time_from_the_page(login_as):
     (form(day="2026-11-20"), "closed on Monday 23 Nov 00:00 UTC"),
     (form(memo=""), "what you worked on"),
     (form(start="nine"), "Not a valid time value"),
+    (form(day="0001-01-01"), "earlier weeks are closed"),
+    (form(day="9999-12-31"), "in the future"),
 ])
 def test_bad_input_is_a_form_error_and_changes_nothing(login_as, data, message):
     contract = create_hourly_contract(zone="Europe/Madrid")

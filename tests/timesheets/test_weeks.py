@@ -118,6 +118,8 @@ def test_local_times_to_utc(zone, day, start, end, expected_start, minutes):
     ("America/New_York", date(2026, 3, 8), time(2, 15), time(5), "02:15 doesn't exist on Sun 08 Mar 2026"),
     ("UTC", date(2026, 11, 24), time(9), time(9), "must differ"),
     ("Mars/Olympus_Mons", date(2026, 11, 24), time(9), time(10), "Unknown time zone"),
+    ("Asia/Tokyo", date(1, 1, 1), time(1), time(2), "out of range"),
+    ("America/New_York", date(9999, 12, 31), time(22), time(2), "out of range"),
 ])
 def test_impossible_local_times_are_clear_errors(zone, day, start, end, message):
     with pytest.raises(LocalTimeError, match=message):
