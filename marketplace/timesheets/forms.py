@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, SelectField, SubmitField, TextAreaField, TimeField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, StopValidation
 
 from marketplace.core.reference import CHANNELS
 from marketplace.timesheets.services import MEMO_MAX
@@ -24,9 +24,15 @@ class EntryForm(FlaskForm):
     submit = SubmitField("Save entry")
 
 
+def _finite(form, field) -> None:
+    # Decimal parses "NaN", "sNaN" and "Infinity"; NumberRange can't compare them (sNaN raises).
+    if field.data is not None and not field.data.is_finite():
+        raise StopValidation("Enter the weekly limit in hours, like 10 or 7.5.")
+
+
 class LimitForm(FlaskForm):
     hours = DecimalField("Weekly limit (hours)", places=2, validators=[
-        InputRequired(message="Enter the weekly limit in hours."),
+        InputRequired(message="Enter the weekly limit in hours."), _finite,
         NumberRange(min=Decimal("0.25"), max=Decimal(60), message="Enter between 0.25 and 60 hours.")],
         description="Applies from next Monday 00:00 UTC; this week keeps its limit.")
     submit = SubmitField("Change from next week")

@@ -163,3 +163,12 @@ def test_dashboard_log_time_is_two_clicks(login_as):
     client.post("/logout")
     business = login_as(contract.business).get("/dashboard").get_data(as_text=True)
     assert 'id="this-week"' in business and "$300.00" in business and link not in business
+
+
+@pytest.mark.parametrize("value", ["NaN", "sNaN", "Infinity", "-Infinity", "1e999", "abc", "", "0.001", "61", "-5"])
+def test_a_bad_weekly_limit_is_a_form_error(login_as, value):
+    contract = create_hourly_contract(limit_minutes=600)
+    response = login_as(contract.business).post(f"/contracts/{contract.id}/timesheet/limit", data={"hours": value})
+    assert response.status_code == 400
+    db.session.expire_all()
+    assert (contract.weekly_limit_minutes, contract.next_weekly_limit_minutes) == (600, None)
