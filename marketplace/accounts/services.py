@@ -76,7 +76,8 @@ def send_verification_email(user: User, link_for: LinkFor) -> None:
     link = link_for(tokens.make_token(user, tokens.VERIFY))
     send_mail(user.email, "Confirm your email address",
               f"Hi {user.first_name},\n\nPlease confirm your email address by opening this link:\n\n{link}\n\n"
-              "The link works once and expires in 48 hours. If you didn't sign up, ignore this message.\n")
+              "The link works once and expires in 48 hours. If you didn't sign up, ignore this message.\n",
+              secrets=[link])
 
 
 def verify_email(token: str) -> User:
@@ -155,7 +156,7 @@ def request_password_reset(email: str, link_for: LinkFor) -> None:
               f"Hi {user.first_name},\n\nSomeone (hopefully you) asked to reset your password. "
               f"Open this link to choose a new one:\n\n{link}\n\n"
               "The link works once and expires in one hour. If you didn't ask, ignore this message: "
-              "your password stays the same.\n")
+              "your password stays the same.\n", secrets=[link])
 
 
 def reset_password(token: str, new_password: str) -> User:
