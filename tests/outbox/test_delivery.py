@@ -161,6 +161,9 @@ def test_operators_see_failed_mail_and_why(client, login_operator, smtp_sink):
     failed = db.session.scalar(select(OutboxMessage).where(OutboxMessage.to_address == "gone@example.com"))
 
     login_operator(factories.create_operator())
+    # Every operator page flags it in the navigation.
+    console = client.get("/moderation/").get_data(as_text=True)
+    assert '/outbox/?status=failed">Outbox <span class="badge rounded-pill text-bg-danger">1' in console
     listing = client.get("/outbox/").get_data(as_text=True)
     assert "1 message could not be delivered." in listing and 'href="/outbox/?status=failed"' in listing
     only_failed = client.get("/outbox/?status=failed").get_data(as_text=True)
