@@ -18,6 +18,7 @@ from marketplace.accounts.models import AccountStatus, Role, User, new_session_t
 from marketplace.accounts.passwords import (DUMMY_HASH, hash_password, needs_rehash, password_problem,
                                             verify_password)
 from marketplace.core.errors import Conflict, ValidationFailed
+from marketplace.core.text import one_line
 from marketplace.core.time import as_utc, utcnow
 from marketplace.extensions import db
 from marketplace.outbox.services import send_mail
@@ -43,7 +44,7 @@ def _check_password(password: str, user_email: str, name: str | None = None) -> 
 def create_user(email: str, password: str, full_name: str, role: Role, *, verified: bool = False) -> User:
     """Create an account of any role (operators only come through the CLI)."""
     email = normalize_email(email)
-    full_name = (full_name or "").strip()
+    full_name = one_line(full_name)
     if not full_name:
         raise ValidationFailed("Tell us your name.", field="full_name")
     _check_password(password, email, full_name)

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 
 from marketplace.accounts.models import AccountStatus, User
 from marketplace.core.errors import NotFound
+from marketplace.core.text import one_line
 from marketplace.core.time import utcnow
 from marketplace.core.urls import public_url
 from marketplace.extensions import db
@@ -64,7 +65,7 @@ def notify(user: User | int, kind: str, title: str, body: str = "", link: str = 
     `link` is a path within the site ("/tasks/12"); anything else is dropped, so a
     notification can never send someone off-site.
     """
-    title = title.strip()
+    title = one_line(title)
     if len(title) > TITLE_MAX:
         title = title[:TITLE_MAX - 1] + "…"
     notification = Notification(user_id=_user_id(user), kind=kind, title=title, body=body.strip(),

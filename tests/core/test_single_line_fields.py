@@ -106,3 +106,13 @@ def _folds_by_default(field_class) -> bool:
     for f in field.filters:
         field.data = f(field.data)
     return field.data == "a b"
+
+
+def test_services_fold_single_line_values_from_any_door(app):
+    # The CLI and jobs do not go through the forms.
+    from marketplace.accounts.services import create_operator
+    from marketplace.notifications.services import notify
+
+    operator = create_operator("ops@example.com", "a long operator passphrase 7", "Night\nOps")
+    assert operator.full_name == "Night Ops"
+    assert notify(operator, "moderation", "Task “Launch\r\nweekend” was held").title == "Task “Launch weekend” was held"
