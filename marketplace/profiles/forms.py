@@ -27,8 +27,9 @@ class LanguageRowForm(Form):
 
 
 class FreelancerProfileForm(FlaskForm):
-    headline = SingleLineField("Headline", validators=[DataRequired("Add a one-line headline."), Length(max=120)],
-                               description="For example: Patient Tier-2 troubleshooter, native Spanish, 6 years in SaaS.")
+    headline = SingleLineField(
+        "Headline", validators=[DataRequired("Add a one-line headline."), Length(max=120)],
+        description="For example: Patient Tier-2 troubleshooter, native Spanish, 6 years in SaaS.")
     bio = TextAreaField("About you", validators=[Length(max=4000)],
                         description="How you work with upset or confused customers, tools you know, results.")
     hourly_rate = DecimalField("Hourly rate (USD)", places=2,
@@ -67,7 +68,8 @@ def freelancer_form_class(skills: list[Skill]) -> type[FreelancerProfileForm]:
 
 
 class BusinessProfileForm(FlaskForm):
-    company_name = SingleLineField("Company name", validators=[DataRequired("Enter your company's name."), Length(max=120)])
+    company_name = SingleLineField("Company name",
+                                   validators=[DataRequired("Enter your company's name."), Length(max=120)])
     website = URLField("Website", validators=[Optional(), Length(max=200)], filters=[single_line])
     industry = SelectField("Industry", choices=[("", "—")] + [(i, i) for i in INDUSTRIES])
     size = SelectField("Company size", choices=[("", "—")] + [(s, s + " people") for s in COMPANY_SIZES])
