@@ -86,7 +86,14 @@ class Config:
     MAIL_PASSWORD = _env("MAIL_PASSWORD")
     MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", True)
     MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "Human Touch Support <no-reply@humantouch.test>")
-    # Lets anyone read /outbox (development only); operators can always read it.
+    # A failed delivery is tried again after MAIL_RETRY_SECONDS, doubling each time (at most an hour
+    # apart), MAIL_MAX_ATTEMPTS times in all; then the message is marked failed in /outbox.
+    MAIL_MAX_ATTEMPTS = _env_int("MAIL_MAX_ATTEMPTS", 8)
+    MAIL_RETRY_SECONDS = _env_int("MAIL_RETRY_SECONDS", 60)
+    # A message claimed by a delivery run that never finished (a killed worker) is taken again after this.
+    MAIL_SENDING_LEASE_SECONDS = _env_int("MAIL_SENDING_LEASE_SECONDS", 600)
+    # Lets anyone read /outbox (development only); operators can always read it, with secret links
+    # (password reset, email confirmation) redacted except in development with OUTBOX_PUBLIC.
     OUTBOX_PUBLIC = _env_bool("OUTBOX_PUBLIC", False)
 
     # Money (all amounts in minor units)

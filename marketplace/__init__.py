@@ -148,7 +148,14 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def inject_globals():
-        return {"site_name": app.config["SITE_NAME"], "ref": reference, "nav_counts": _nav_counts}
+        return {"site_name": app.config["SITE_NAME"], "ref": reference, "nav_counts": _nav_counts,
+                "failed_mail_count": _failed_mail_count}
+
+
+def _failed_mail_count() -> int:
+    """Mail given up on, for the operators' navigation (called by base.html for operators only)."""
+    from marketplace.outbox.services import failed_count
+    return failed_count()
 
 
 def _nav_counts() -> dict[str, int]:

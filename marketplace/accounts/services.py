@@ -18,6 +18,7 @@ from marketplace.accounts.models import AccountStatus, Role, User, new_session_t
 from marketplace.accounts.passwords import (DUMMY_HASH, hash_password, needs_rehash, password_problem,
                                             verify_password)
 from marketplace.core.errors import Conflict, ValidationFailed
+from marketplace.core.text import one_line
 from marketplace.core.time import as_utc, utcnow
 from marketplace.extensions import db
 from marketplace.outbox.services import send_mail
@@ -43,7 +44,7 @@ def _check_password(password: str, user_email: str, name: str | None = None) -> 
 def create_user(email: str, password: str, full_name: str, role: Role, *, verified: bool = False) -> User:
     """Create an account of any role (operators only come through the CLI)."""
     email = normalize_email(email)
-    full_name = (full_name or "").strip()
+    full_name = one_line(full_name)
     if not full_name:
         raise ValidationFailed("Tell us your name.", field="full_name")
     _check_password(password, email, full_name)
@@ -76,7 +77,8 @@ def send_verification_email(user: User, link_for: LinkFor) -> None:
     link = link_for(tokens.make_token(user, tokens.VERIFY))
     send_mail(user.email, "Confirm your email address",
               f"Hi {user.first_name},\n\nPlease confirm your email address by opening this link:\n\n{link}\n\n"
-              "The link works once and expires in 48 hours. If you didn't sign up, ignore this message.\n")
+              "The link works once and expires in 48 hours. If you didn't sign up, ignore this message.\n",
+              secrets=[link])
 
 
 def verify_email(token: str) -> User:
@@ -155,7 +157,7 @@ def request_password_reset(email: str, link_for: LinkFor) -> None:
               f"Hi {user.first_name},\n\nSomeone (hopefully you) asked to reset your password. "
               f"Open this link to choose a new one:\n\n{link}\n\n"
               "The link works once and expires in one hour. If you didn't ask, ignore this message: "
-              "your password stays the same.\n")
+              "your password stays the same.\n", secrets=[link])
 
 
 def reset_password(token: str, new_password: str) -> User:

@@ -10,7 +10,7 @@ from marketplace.accounts.forms import (ChangeEmailForm, ChangePasswordForm, For
 from marketplace.accounts.passwords import verify_password
 from marketplace.core.errors import DomainError
 from marketplace.core.forms import attach_error
-from marketplace.core.urls import safe_next
+from marketplace.core.urls import public_url, safe_next
 from marketplace.extensions import db, limiter
 from marketplace.moderation.access import forget_second_factor
 
@@ -22,11 +22,11 @@ def _auth_limit() -> str:
 
 
 def _verify_link(token: str) -> str:
-    return url_for("accounts.verify_email", token=token, _external=True)
+    return public_url(url_for("accounts.verify_email", token=token))
 
 
 def _reset_link(token: str) -> str:
-    return url_for("accounts.reset_password", token=token, _external=True)
+    return public_url(url_for("accounts.reset_password", token=token))
 
 
 def _start_session(user, remember: bool = False) -> None:
