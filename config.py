@@ -78,6 +78,11 @@ class Config:
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_AUTH = _env("RATELIMIT_AUTH", "10 per minute;50 per hour")
     RATELIMIT_HEADERS_ENABLED = True
+    # A dead Redis must not take logins down: Flask-Limiter then counts in each process's memory
+    # (the per-IP limits keep working, per worker) and tries Redis again with a backoff; the switch
+    # is logged as an error (marketplace/core/ratelimit.py, which also gives Redis short timeouts).
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True   # last resort: a limiter error is logged, never a 500
 
     # Mail: with no MAIL_SERVER, messages stay in the outbox table only.
     MAIL_SERVER = _env("MAIL_SERVER")

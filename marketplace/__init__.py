@@ -57,14 +57,15 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from flask_talisman import Talisman
 
-    from marketplace.extensions import bootstrap, cache, csrf, db, limiter, login_manager, migrate
+    from marketplace.core.ratelimit import init_rate_limits
+    from marketplace.extensions import bootstrap, cache, csrf, db, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db)
     csrf.init_app(app)
     bootstrap.init_app(app)
     cache.init_app(app)
-    limiter.init_app(app)
+    init_rate_limits(app)
     # One Talisman per app: it keeps its options on the instance, so a shared
     # instance would let the last app configured decide for every other one.
     app.extensions["talisman"] = Talisman(
