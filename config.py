@@ -142,7 +142,7 @@ class Config:
     ])
     MODERATION_MIN_HOURLY_RATE = _env_int("MODERATION_MIN_HOURLY_RATE", 800)      # 8.00 per hour
     MODERATION_MIN_FIXED_BUDGET = _env_int("MODERATION_MIN_FIXED_BUDGET", 5000)   # 50.00 in total
-    # A business's first task waits for an operator (SPEC §3: "a task from a new business").
+    # A business's first task waits for an operator.
     MODERATION_FIRST_TASK_REVIEW = _env_bool("MODERATION_FIRST_TASK_REVIEW", True)
 
     # Stripe (the sandbox gateway is used while STRIPE_SECRET_KEY is unset)

@@ -34,6 +34,9 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
             config_class.validate()
         app.config.from_object(config_class)
     logging.basicConfig(level=logging.INFO)
+    # Importing Alembic (through Flask-Migrate) logs its plugin setup at INFO on every command;
+    # `db upgrade` still lists the revisions it applies (migrations/env.py).
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
     if app.config["PROXY_FIX_X_FOR"]:
         hops = app.config["PROXY_FIX_X_FOR"]
