@@ -78,6 +78,11 @@ class Config:
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_AUTH = _env("RATELIMIT_AUTH", "10 per minute;50 per hour")
     RATELIMIT_HEADERS_ENABLED = True
+    # A dead Redis must not take logins down: Flask-Limiter then counts in each process's memory
+    # (the per-IP limits keep working, per worker) and tries Redis again with a backoff; the switch
+    # is logged as an error (marketplace/core/ratelimit.py, which also gives Redis short timeouts).
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True   # last resort: a limiter error is logged, never a 500
 
     # Mail: with no MAIL_SERVER, messages stay in the outbox table only.
     MAIL_SERVER = _env("MAIL_SERVER")
@@ -144,7 +149,7 @@ class Config:
     ])
     MODERATION_MIN_HOURLY_RATE = _env_int("MODERATION_MIN_HOURLY_RATE", 800)      # 8.00 per hour
     MODERATION_MIN_FIXED_BUDGET = _env_int("MODERATION_MIN_FIXED_BUDGET", 5000)   # 50.00 in total
-    # A business's first task waits for an operator (SPEC §3: "a task from a new business").
+    # A business's first task waits for an operator.
     MODERATION_FIRST_TASK_REVIEW = _env_bool("MODERATION_FIRST_TASK_REVIEW", True)
 
     # Stripe (the sandbox gateway is used while STRIPE_SECRET_KEY is unset)

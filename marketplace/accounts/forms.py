@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, SubmitField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 from marketplace.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from marketplace.core.forms import SingleLineField, single_line
@@ -29,6 +29,9 @@ class LoginForm(FlaskForm):
     email = EmailField("Email", validators=EMAIL, filters=[single_line])
     password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=MAX_LENGTH)])
     remember = BooleanField("Keep me signed in on this device for 14 days")
+    # Offered only after a lockout answer (accounts.lockout): an operator's way in from a locked address.
+    code = StringField("Second-factor code", validators=[Optional(), Length(max=40)],
+                       description="Operators: the code from your authenticator app, or a recovery code.")
     next = HiddenField()
     submit = SubmitField("Log in")
 

@@ -23,7 +23,7 @@ from marketplace.notifications.models import Notification
 from marketplace.outbox.services import send_mail
 
 MESSAGE_KIND = "message"
-# Kinds that matter enough to email at once (SPEC §2: new bid, invitation, hire,
+# Kinds that matter enough to email at once (new bid, invitation, hire,
 # funding, delivery, approval, payout, moderation decision).
 EMAIL_KINDS = frozenset({
     "new_bid", "invitation", "hired", "bid_declined", "funding", "funded", "delivery", "delivered",
