@@ -1,4 +1,4 @@
-"""The engagement state machine (SPEC §3) and the money that moves with it.
+"""The engagement state machine and the money that moves with it.
 
     awaiting_funding -> active -> delivered -> completed
     awaiting_funding | active -> cancelled          (after funding: full refund)
