@@ -20,6 +20,7 @@ from marketplace.bidding.models import Bid
 from marketplace.contracts.models import MAX_WEEKLY_LIMIT_MINUTES, Contract, ContractKind, ContractStatus
 from marketplace.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.core.money import format_money, split_fee
+from marketplace.core.text import one_line
 from marketplace.core.time import utcnow
 from marketplace.engagements.models import Engagement, EngagementEvent, EngagementStatus, PayableKind
 from marketplace.extensions import db
@@ -122,7 +123,7 @@ def _lock_open_contract(contract: Contract) -> None:
 
 
 def _clean(data: MilestoneData, currency: str, today: date) -> tuple[str, int, date | None]:
-    title = (data.title or "").strip()
+    title = one_line(data.title)
     if not title:
         raise ValidationFailed("Give the milestone a short title.", field="title")
     if len(title) > TITLE_MAX:
