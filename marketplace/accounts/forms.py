@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from marketplace.accounts.passwords import MAX_LENGTH, MIN_LENGTH
@@ -30,7 +30,7 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=MAX_LENGTH)])
     remember = BooleanField("Keep me signed in on this device for 14 days")
     # Offered only after a lockout answer (accounts.lockout): an operator's way in from a locked address.
-    code = StringField("Second-factor code", validators=[Optional(), Length(max=40)],
+    code = SingleLineField("Second-factor code", validators=[Optional(), Length(max=40)],
                        description="Operators: the code from your authenticator app, or a recovery code.")
     next = HiddenField()
     submit = SubmitField("Log in")
