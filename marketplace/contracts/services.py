@@ -216,3 +216,38 @@ def split_milestone(actor: User, milestone: Engagement, data: MilestoneData,
 
 def contract_link(contract: Contract) -> str:
     return f"/contracts/{contract.id}"
+
+
+# --- the contract page -----------------------------------------------------------------------------
+
+@dataclass
+class TimelineLine:
+    milestone: Engagement
+    event: EngagementEvent
+
+
+class ContractView:
+    """What the viewer of a contract page sees and may do (plain predicates for the template)."""
+
+    def __init__(self, actor: User, contract: Contract):
+        self.is_business = actor.id == contract.business_id
+        self.is_freelancer = actor.id == contract.freelancer_id
+        running = contract.status != ContractStatus.ENDED and actor.status == AccountStatus.ACTIVE
+        self.can_change_milestones = self.is_business and running and contract.kind == ContractKind.FIXED
+        self.total = total_of(contract)
+        self.unfunded = unfunded_of(contract)
+        self.released = paid_out_of(contract)
+        self.milestones = [p for p in contract.payables]
+        self.timeline = sorted((TimelineLine(p, ev) for p in contract.payables for ev in p.events),
+                               key=lambda line: (line.event.created_at, line.event.id))
+
+
+def contract_view(actor: User, contract: Contract) -> ContractView:
+    return ContractView(actor, contract)
+
+
+def get_milestone_for(actor: User, contract: Contract, milestone_id: int) -> Engagement:
+    milestone = next((p for p in contract.payables if p.id == milestone_id), None)
+    if milestone is None:
+        raise NotFound("We couldn't find that milestone on this contract.")
+    return milestone
