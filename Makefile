@@ -6,6 +6,9 @@ export APP_ENV ?= development
 FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# Links in emails (password reset, notifications, jobs) point at the server `make run` starts,
+# unless PUBLIC_BASE_URL is set (to the public address behind a proxy, say).
+export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test install install-dev db demo bench clean
 

@@ -78,6 +78,11 @@ class Config:
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_AUTH = _env("RATELIMIT_AUTH", "10 per minute;50 per hour")
     RATELIMIT_HEADERS_ENABLED = True
+    # A dead Redis must not take logins down: Flask-Limiter then counts in each process's memory
+    # (the per-IP limits keep working, per worker) and tries Redis again with a backoff; the switch
+    # is logged as an error (marketplace/core/ratelimit.py, which also gives Redis short timeouts).
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True   # last resort: a limiter error is logged, never a 500
 
     # Mail: with no MAIL_SERVER, messages stay in the outbox table only.
     MAIL_SERVER = _env("MAIL_SERVER")
@@ -86,7 +91,14 @@ class Config:
     MAIL_PASSWORD = _env("MAIL_PASSWORD")
     MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", True)
     MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "Human Touch Support <no-reply@humantouch.test>")
-    # Lets anyone read /outbox (development only); operators can always read it.
+    # A failed delivery is tried again after MAIL_RETRY_SECONDS, doubling each time (at most an hour
+    # apart), MAIL_MAX_ATTEMPTS times in all; then the message is marked failed in /outbox.
+    MAIL_MAX_ATTEMPTS = _env_int("MAIL_MAX_ATTEMPTS", 8)
+    MAIL_RETRY_SECONDS = _env_int("MAIL_RETRY_SECONDS", 60)
+    # A message claimed by a delivery run that never finished (a killed worker) is taken again after this.
+    MAIL_SENDING_LEASE_SECONDS = _env_int("MAIL_SENDING_LEASE_SECONDS", 600)
+    # Lets anyone read /outbox (development only); operators can always read it, with secret links
+    # (password reset, email confirmation) redacted except in development with OUTBOX_PUBLIC.
     OUTBOX_PUBLIC = _env_bool("OUTBOX_PUBLIC", False)
 
     # Money (all amounts in minor units)
@@ -137,7 +149,7 @@ class Config:
     ])
     MODERATION_MIN_HOURLY_RATE = _env_int("MODERATION_MIN_HOURLY_RATE", 800)      # 8.00 per hour
     MODERATION_MIN_FIXED_BUDGET = _env_int("MODERATION_MIN_FIXED_BUDGET", 5000)   # 50.00 in total
-    # A business's first task waits for an operator (SPEC §3: "a task from a new business").
+    # A business's first task waits for an operator.
     MODERATION_FIRST_TASK_REVIEW = _env_bool("MODERATION_FIRST_TASK_REVIEW", True)
 
     # Stripe (the sandbox gateway is used while STRIPE_SECRET_KEY is unset)

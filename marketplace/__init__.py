@@ -34,6 +34,9 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
             config_class.validate()
         app.config.from_object(config_class)
     logging.basicConfig(level=logging.INFO)
+    # Importing Alembic (through Flask-Migrate) logs its plugin setup at INFO on every command;
+    # `db upgrade` still lists the revisions it applies (migrations/env.py).
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
     if app.config["PROXY_FIX_X_FOR"]:
         hops = app.config["PROXY_FIX_X_FOR"]
@@ -57,14 +60,15 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from flask_talisman import Talisman
 
-    from marketplace.extensions import bootstrap, cache, csrf, db, limiter, login_manager, migrate
+    from marketplace.core.ratelimit import init_rate_limits
+    from marketplace.extensions import bootstrap, cache, csrf, db, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db)
     csrf.init_app(app)
     bootstrap.init_app(app)
     cache.init_app(app)
-    limiter.init_app(app)
+    init_rate_limits(app)
     # One Talisman per app: it keeps its options on the instance, so a shared
     # instance would let the last app configured decide for every other one.
     app.extensions["talisman"] = Talisman(
@@ -121,6 +125,7 @@ def import_models() -> None:
 def register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
     from marketplace.bidding.views import bp as bidding_bp
+    from marketplace.contracts.views import bp as contracts_bp
     from marketplace.engagements.views import bp as engagements_bp
     from marketplace.messaging.views import bp as messaging_bp
     from marketplace.moderation.dispute_views import bp as disputes_bp
@@ -136,7 +141,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.timesheets.views import bp as timesheets_bp
     from marketplace.web.views import bp as web_bp
 
-    for bp in (web_bp, accounts_bp, profiles_bp, outbox_bp, tasks_bp, bidding_bp, engagements_bp,
+    for bp in (web_bp, accounts_bp, profiles_bp, outbox_bp, tasks_bp, bidding_bp, contracts_bp, engagements_bp,
                messaging_bp, notifications_bp, payments_bp, reviews_bp, reports_bp, moderation_bp, disputes_bp,
                metrics_bp, timesheets_bp):
         app.register_blueprint(bp)
@@ -151,7 +156,14 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def inject_globals():
-        return {"site_name": app.config["SITE_NAME"], "ref": reference, "nav_counts": _nav_counts}
+        return {"site_name": app.config["SITE_NAME"], "ref": reference, "nav_counts": _nav_counts,
+                "failed_mail_count": _failed_mail_count}
+
+
+def _failed_mail_count() -> int:
+    """Mail given up on, for the operators' navigation (called by base.html for operators only)."""
+    from marketplace.outbox.services import failed_count
+    return failed_count()
 
 
 def _nav_counts() -> dict[str, int]:

@@ -109,6 +109,7 @@ def seed_demo(freelancers: int = 40, businesses: int = 10, seed: int = 7, echo=p
         seed_activity(random.Random(seed + 1), tasks // 2, echo=echo)
     if demo_created:
         _demo_story(random.Random(seed + 2))
+        _demo_milestone_contract()
     db.session.flush()
     return {"freelancers": freelancers, "businesses": businesses, "tasks": tasks,
             "demo_accounts_created": demo_created}
@@ -227,6 +228,54 @@ def _demo_story(rng: random.Random) -> None:
                                    body="The queue was unattended on Tuesday and Wednesday evening.",
                                    created_at=now - timedelta(days=1)))
     db.session.flush()
+
+
+def _demo_milestone_contract() -> None:
+    """A fixed-price contract in two milestones, through the real hiring, milestone and payment services:
+    the first approved and released, the second funded and then refunded when the specialist stepped back.
+    The contract has ended, so both sides have a review to write."""
+    from datetime import timedelta
+
+    from marketplace.bidding.models import Bid
+    from marketplace.contracts import services as contracts
+    from marketplace.engagements import transitions
+    from marketplace.engagements.hiring import accept_bid
+    from marketplace.payments import services as payments
+    from marketplace.tasks.models import Task, TaskLanguage, TaskSkill
+
+    business = db.session.scalar(select(User).where(User.email == DEMO_LOGINS["business"]))
+    specialist = db.session.scalar(select(User).where(User.email == DEMO_LOGINS["freelancer"]))
+    skill = db.session.scalar(select(Skill.id).where(Skill.slug == "de-escalation"))
+    now = utcnow()
+    published = now - timedelta(days=9)
+    start = now.date() + timedelta(days=1)
+    task = Task(business_id=business.id, title="Holiday returns: inbox clean-up in two stages", channel="email",
+                description="Clear the backlog of holiday return requests in two stages: first the refunds, "
+                            "then the exchanges. Warm, clear replies; flag anything outside the policy.",
+                timezone="Europe/Berlin", work_hours_start=9, work_hours_end=17, start_date=start,
+                end_date=start + timedelta(days=14), pricing="fixed", currency="USD", budget=90_000, seats=1,
+                filled_seats=0, hiring_mode="open", status="open", moderation_status="approved",
+                created_at=published, updated_at=published, published_at=published)
+    db.session.add(task)
+    db.session.flush()
+    db.session.add(TaskSkill(task_id=task.id, skill_id=skill, min_level=3, required=True))
+    db.session.add(TaskLanguage(task_id=task.id, language="en"))
+    bid = Bid(task_id=task.id, freelancer_id=specialist.id, amount=84_000,
+              cover_note="Returns backlogs are my favourite kind of mess; I can start tomorrow.", status="pending")
+    db.session.add(bid)
+    db.session.flush()
+    refunds = accept_bid(business, bid)
+    refunds_contract = refunds.contract
+    exchanges = contracts.split_milestone(business, refunds, contracts.MilestoneData(
+        "Stage 2: exchanges", 34_000, start + timedelta(days=10)))
+    refunds.title, refunds.due_on = "Stage 1: refunds", start + timedelta(days=4)
+    for milestone in (refunds, exchanges):
+        charge = transitions.begin_funding(business, milestone, "sandbox")
+        payments.sandbox_pay(business, charge)
+    transitions.deliver(specialist, refunds, "All 212 refund requests answered; 9 edge cases are in the shared doc.")
+    transitions.approve(business, refunds)
+    transitions.cancel(specialist, exchanges, "A family emergency: I can't take on the exchanges, sorry.")
+    assert refunds_contract.status.value == "ended"
 
 
 def _revealed_reviews(Review, engagement, business: User, freelancer: User, rng: random.Random, now) -> None:

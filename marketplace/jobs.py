@@ -17,8 +17,10 @@ jobs_cli = AppGroup("jobs", help="Scheduled jobs.")
 
 def _due_jobs() -> list[tuple[str, Callable[[], int]]]:
     """(name, function returning how many items it handled), in the order they run."""
+    from marketplace.accounts.lockout import purge_expired
     from marketplace.engagements.transitions import auto_approve_due
     from marketplace.notifications.services import send_message_digests
+    from marketplace.outbox.services import deliver_queued
     from marketplace.payments.executor import process_due
     from marketplace.reviews.services import reveal_due, send_review_reminders
     return [
@@ -27,6 +29,9 @@ def _due_jobs() -> list[tuple[str, Callable[[], int]]]:
         ("payments due", process_due),  # after auto-approval, so its transfers go out in the same run
         ("reveal reviews", reveal_due),
         ("review reminders", send_review_reminders),
+        ("expired login lockouts", purge_expired),
+        # Last, so the mail the jobs above wrote goes out in the same run; it also retries failed mail.
+        ("mail delivery", deliver_queued),
     ]
 
 

@@ -16,6 +16,21 @@ fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 
+class _AppliedRevisionsOnly(logging.Filter):
+    """Of Alembic's INFO lines, keep "Running upgrade 0006 -> 0007, ..." and drop the chatter
+    ("Context impl SQLiteImpl.", "Will assume non-transactional DDL.")."""
+
+    def filter(self, record):
+        return record.levelno > logging.INFO or str(record.msg).startswith('Running ')
+
+
+_migration_log = logging.getLogger('alembic.runtime.migration')
+_migration_log.setLevel(logging.INFO)
+# env.py runs once per command, and many times in one test process: add the filter once.
+if not any(type(f).__name__ == '_AppliedRevisionsOnly' for f in _migration_log.filters):
+    _migration_log.addFilter(_AppliedRevisionsOnly())
+
+
 def get_engine():
     return current_app.extensions['migrate'].db.engine
 

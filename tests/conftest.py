@@ -188,13 +188,23 @@ def login_operator(client):
     return _login
 
 
+@pytest.fixture()
+def dev_mailbox(app, monkeypatch):
+    """The development outbox (OUTBOX_PUBLIC), where mail keeps its secret links for `outbox_link()`.
+
+    Elsewhere the stored copy of a reset or confirmation mail has its link redacted.
+    """
+    monkeypatch.setitem(app.config, "OUTBOX_PUBLIC", True)
+
+
 def outbox_link(to: str, path_prefix: str) -> str:
-    """The most recent link starting with `path_prefix` mailed to `to`."""
+    """The most recent link starting with `path_prefix` mailed to `to` (secret links: needs `dev_mailbox`)."""
     from sqlalchemy import select
     from marketplace.outbox.models import OutboxMessage
-    bodies = db.session.scalars(select(OutboxMessage.body).where(OutboxMessage.to_address == to)
-                                .order_by(OutboxMessage.id.desc())).all()
-    for body in bodies:
+    rows = db.session.execute(select(OutboxMessage.body, OutboxMessage.secret_body)
+                              .where(OutboxMessage.to_address == to).order_by(OutboxMessage.id.desc())).all()
+    for row in rows:
+        body = row.secret_body if row.secret_body is not None else row.body
         match = re.search(r"https?://[^/\s]+(" + re.escape(path_prefix) + r"\S+)", body)
         if match:
             return match.group(1)

@@ -55,8 +55,22 @@ def test_upgrade_downgrade_upgrade_and_no_drift(fresh_database_url):
 _NOW = "2026-11-20 10:00:00"
 
 
+def _revision_before_contracts() -> str:
+    """The revision 0013 applies on top of (read from the script, so re-chaining the revisions keeps this right)."""
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "migrations" / "versions" / "0013_contracts_and_milestones.py"
+    spec = importlib.util.spec_from_file_location("migration_0013", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.down_revision
+
+
+BEFORE_CONTRACTS = _revision_before_contracts()
+
+
 def _seed_before_contracts(conn) -> None:
-    """Rows as the 0007 schema holds them: a fixed task with a completed engagement (charged, reviewed
+    """Rows as the schema before 0013 holds them: a fixed task with a completed engagement (charged, reviewed
     by both sides), an hourly task with an active one, a two-seat task with one cancelled engagement."""
     def run(sql, **params):
         conn.execute(text(sql), params)
@@ -111,7 +125,7 @@ def _rows(conn, sql):
 def test_contracts_migration_moves_existing_engagements_up_and_back_down(fresh_database_url):
     app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url, "TESTING": True, "TRUSTED_HOSTS": None})
     with app.app_context():
-        upgrade(revision="0007")
+        upgrade(revision=BEFORE_CONTRACTS)
         with db.engine.begin() as conn:
             _seed_before_contracts(conn)
         upgrade(revision="0013")
@@ -147,7 +161,7 @@ def test_contracts_migration_moves_existing_engagements_up_and_back_down(fresh_d
             assert new_id > 32
             conn.execute(text("DELETE FROM contracts WHERE id = :id"), {"id": new_id})
 
-        downgrade(revision="0007")
+        downgrade(revision=BEFORE_CONTRACTS)
         with db.engine.connect() as conn:
             assert "contracts" not in inspect(conn).get_table_names()
             assert _rows(conn, "SELECT id, bid_id, amount, status FROM engagements ORDER BY id") == [
@@ -165,7 +179,7 @@ def test_contracts_migration_moves_existing_engagements_up_and_back_down(fresh_d
 def test_contracts_migration_refuses_to_fold_a_contract_with_several_milestones(fresh_database_url):
     app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url, "TESTING": True, "TRUSTED_HOSTS": None})
     with app.app_context():
-        upgrade(revision="0007")
+        upgrade(revision=BEFORE_CONTRACTS)
         with db.engine.begin() as conn:
             _seed_before_contracts(conn)
         upgrade(revision="0013")
@@ -176,7 +190,7 @@ def test_contracts_migration_refuses_to_fold_a_contract_with_several_milestones(
                 "(10, 1, 2, 5000, 'USD', 1000, 500, 4500, 'awaiting_funding', :now, :now, 30, 'milestone', "
                 "'Extra', 2)"), {"now": _NOW})
         with pytest.raises(SystemExit):   # Flask-Migrate logs the RuntimeError and exits
-            downgrade(revision="0007")
+            downgrade(revision=BEFORE_CONTRACTS)
         with db.engine.connect() as conn:
             assert _rows(conn, "SELECT COUNT(*) FROM contracts") == [(3,)]
         db.engine.dispose()

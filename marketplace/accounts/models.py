@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, DateTime, Enum, Integer, String, func
+from sqlalchemy import CheckConstraint, DateTime, Enum, Integer, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.core.time import utcnow
@@ -49,6 +49,8 @@ class User(UserMixin, db.Model):
     # Rotated on logout and password change: every earlier session and remember
     # cookie carries the old token and stops working.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    # Wrong second-factor codes (operators) and the lock they lead to. Wrong passwords are
+    # counted per email and client instead (LoginThrottle), so they cannot lock the account.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -96,3 +98,24 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role.value}>"
+
+
+class LoginThrottle(db.Model):
+    """Wrong passwords typed for one email address from one client (see accounts/lockout.py).
+
+    Keyed by the address as typed, whether or not an account uses it, and stored as an HMAC:
+    the table holds neither addresses nor whatever was typed into the email field.
+    """
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (
+        UniqueConstraint("email_digest", "client"),
+        CheckConstraint("failures >= 0", name="failures_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_digest: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(64))   # the client's address (an IPv6 /64)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -6,18 +6,17 @@ so this module never touches the request.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Callable
 
-from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.accounts import tokens
+from marketplace.accounts import lockout, tokens
 from marketplace.accounts.models import AccountStatus, Role, User, new_session_token
 from marketplace.accounts.passwords import (DUMMY_HASH, hash_password, needs_rehash, password_problem,
                                             verify_password)
 from marketplace.core.errors import Conflict, ValidationFailed
+from marketplace.core.text import one_line
 from marketplace.core.time import as_utc, utcnow
 from marketplace.extensions import db
 from marketplace.outbox.services import send_mail
@@ -43,7 +42,7 @@ def _check_password(password: str, user_email: str, name: str | None = None) -> 
 def create_user(email: str, password: str, full_name: str, role: Role, *, verified: bool = False) -> User:
     """Create an account of any role (operators only come through the CLI)."""
     email = normalize_email(email)
-    full_name = (full_name or "").strip()
+    full_name = one_line(full_name)
     if not full_name:
         raise ValidationFailed("Tell us your name.", field="full_name")
     _check_password(password, email, full_name)
@@ -76,7 +75,8 @@ def send_verification_email(user: User, link_for: LinkFor) -> None:
     link = link_for(tokens.make_token(user, tokens.VERIFY))
     send_mail(user.email, "Confirm your email address",
               f"Hi {user.first_name},\n\nPlease confirm your email address by opening this link:\n\n{link}\n\n"
-              "The link works once and expires in 48 hours. If you didn't sign up, ignore this message.\n")
+              "The link works once and expires in 48 hours. If you didn't sign up, ignore this message.\n",
+              secrets=[link])
 
 
 def verify_email(token: str) -> User:
@@ -90,45 +90,85 @@ def verify_email(token: str) -> User:
 class LoginResult:
     user: User | None
     error: str | None = None
+    # A lockout answered: the login page offers the second-factor code field.
+    locked: bool = False
+    # 'totp' or 'recovery' when a code typed on the login form was accepted: the second factor is done.
+    second_factor: str | None = None
 
 
-def authenticate(email: str, password: str) -> LoginResult:
-    """Check credentials and keep the per-account failure counter.
+GENERIC_FAILURE = "That email and password don't match. Check them and try again."
 
-    Always returns (never raises) so the caller commits the counter update
-    even when the login fails.
+
+def _minutes_left(until, now) -> int:
+    return max(1, -(-int((until - now).total_seconds()) // 60))
+
+
+def _client_locked_message(until, now) -> str:
+    # The same words for every address, with or without an account: nothing to enumerate.
+    minutes = _minutes_left(until, now)
+    return (f"Too many failed attempts: logins to this email address from your network are locked for about "
+            f"{minutes} minute{'s' if minutes != 1 else ''}. Try again later, or reset your password.")
+
+
+def _account_locked_message(until, now) -> str:
+    minutes = _minutes_left(until, now)
+    return (f"Too many wrong codes: this account is locked for about {minutes} more "
+            f"minute{'s' if minutes != 1 else ''}. A recovery code, typed with your password, signs you in now.")
+
+
+def authenticate(email: str, password: str, client: str = lockout.UNKNOWN_CLIENT,
+                 code: str | None = None) -> LoginResult:
+    """Check credentials, counting wrong passwords per email and client (`accounts.lockout`).
+
+    `client` is the client's address (`lockout.client_key`). `code` is a second-factor code an
+    operator may type with the password when a lockout is in the way. Always returns (never raises)
+    so the caller commits the counters even when the login fails.
     """
-    cfg = current_app.config
-    generic = "That email and password don't match. Check them and try again."
-    user = find_by_email(email)
-    if user is None:
-        verify_password(DUMMY_HASH, password)  # same cost as a real check
-        return LoginResult(None, generic)
+    from marketplace.moderation import two_factor
+
     now = utcnow()
-    locked_until = as_utc(user.locked_until)
-    if locked_until and locked_until > now:
-        minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
-        return LoginResult(None, f"Too many failed attempts. This account is locked for about "
-                                 f"{minutes} more minute{'s' if minutes != 1 else ''}, or reset your password.")
-    if not verify_password(user.password_hash, password):
-        # Increment in SQL so parallel attempts cannot overwrite each other's count.
-        db.session.execute(update(User).where(User.id == user.id)
-                           .values(failed_logins=User.failed_logins + 1))
-        db.session.refresh(user)
-        if user.failed_logins >= cfg["LOGIN_MAX_FAILURES"]:
-            user.locked_until = now + timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
-            user.failed_logins = 0
+    user = find_by_email(email)
+    client_lock = lockout.locked_until(email, client, now)
+    if client_lock is not None:
+        # Someone at this address ran out of tries for this email. The owner may be behind the same
+        # address (shared NAT): an operator who adds a valid second factor to the right password gets in.
+        # Anything less gets the same answer as everyone else, so it tells a guesser nothing.
+        if code:
+            password_ok = verify_password(user.password_hash if user is not None else DUMMY_HASH, password)
+            accepted = (two_factor.verify_at_login(user, code)
+                        if password_ok and user is not None and user.has_second_factor else None)
+            if accepted and user.status == AccountStatus.ACTIVE:
+                lockout.clear(email, client)
+                return _signed_in(user, password, now, second_factor=accepted)
+        return LoginResult(None, _client_locked_message(client_lock, now), locked=True)
+    if user is None or not verify_password(user.password_hash, password):
+        if user is None:
+            verify_password(DUMMY_HASH, password)  # same cost as a real check
+        locked = lockout.record_failure(email, client, now)
+        if locked is not None:
+            return LoginResult(None, _client_locked_message(locked, now), locked=True)
+        return LoginResult(None, GENERIC_FAILURE)
+    # The right password: only its holder reads what follows.
+    lockout.clear(email, client)
+    account_lock = as_utc(user.locked_until)
+    if account_lock and account_lock > now:
+        # Wrong second-factor codes locked the account (moderation.two_factor); a recovery code still works.
+        accepted = two_factor.verify_at_login(user, code) if code else None
+        if not accepted:
             db.session.flush()
-            return LoginResult(None, "Too many failed attempts. This account is locked for "
-                                     f"{cfg['LOGIN_LOCK_MINUTES']} minutes, or reset your password.")
-        db.session.flush()
-        return LoginResult(None, generic)
+            return LoginResult(None, _account_locked_message(account_lock, now), locked=True)
+        if user.status == AccountStatus.ACTIVE:
+            return _signed_in(user, password, now, second_factor=accepted)
     if user.status == AccountStatus.SUSPENDED:
         return LoginResult(None, "This account is suspended. Contact support if you think this is a mistake.")
-    # Wrong passwords and wrong second-factor codes share one counter. A password alone only clears it
-    # for accounts without a second factor: otherwise anyone holding an operator's password could log
-    # in again after every few wrong codes and guess codes forever. For those accounts only a correct
-    # code (or recovery code) clears it, in `moderation.two_factor`.
+    return _signed_in(user, password, now)
+
+
+def _signed_in(user: User, password: str, now, second_factor: str | None = None) -> LoginResult:
+    # Wrong second-factor codes count on the account (moderation.two_factor). A password alone only
+    # clears that count for accounts without a second factor: otherwise anyone holding an operator's
+    # password could log in again after every few wrong codes and guess codes forever. For those
+    # accounts only a correct code (or recovery code) clears it.
     if not user.has_second_factor:
         user.failed_logins = 0
     user.locked_until = None
@@ -136,7 +176,7 @@ def authenticate(email: str, password: str) -> LoginResult:
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     db.session.flush()
-    return LoginResult(user)
+    return LoginResult(user, second_factor=second_factor)
 
 
 def end_all_sessions(user: User) -> None:
@@ -155,7 +195,7 @@ def request_password_reset(email: str, link_for: LinkFor) -> None:
               f"Hi {user.first_name},\n\nSomeone (hopefully you) asked to reset your password. "
               f"Open this link to choose a new one:\n\n{link}\n\n"
               "The link works once and expires in one hour. If you didn't ask, ignore this message: "
-              "your password stays the same.\n")
+              "your password stays the same.\n", secrets=[link])
 
 
 def reset_password(token: str, new_password: str) -> User:
@@ -166,6 +206,7 @@ def reset_password(token: str, new_password: str) -> User:
     user.email_verified_at = user.email_verified_at or utcnow()
     if not user.has_second_factor:   # same rule as at login: only a correct code clears an operator's count
         user.failed_logins, user.locked_until = 0, None
+    lockout.clear_email(user.email)   # the emailed link is the way out of a lockout on a shared address
     db.session.flush()
     return user
 

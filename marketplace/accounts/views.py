@@ -4,15 +4,16 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import confirm_login, current_user, fresh_login_required, login_required, login_user, logout_user
 
-from marketplace.accounts import services
+from marketplace.accounts import lockout, services
 from marketplace.accounts.forms import (ChangeEmailForm, ChangePasswordForm, ForgotPasswordForm, LoginForm,
                                         ReauthenticateForm, ResendVerificationForm, ResetPasswordForm, SignupForm)
 from marketplace.accounts.passwords import verify_password
 from marketplace.core.errors import DomainError
 from marketplace.core.forms import attach_error
-from marketplace.core.urls import safe_next
+from marketplace.core.urls import public_url, safe_next
 from marketplace.extensions import db, limiter
-from marketplace.moderation.access import forget_second_factor
+from marketplace.moderation import two_factor
+from marketplace.moderation.access import forget_second_factor, mark_second_factor_passed
 
 bp = Blueprint("accounts", __name__)
 
@@ -22,11 +23,11 @@ def _auth_limit() -> str:
 
 
 def _verify_link(token: str) -> str:
-    return url_for("accounts.verify_email", token=token, _external=True)
+    return public_url(url_for("accounts.verify_email", token=token))
 
 
 def _reset_link(token: str) -> str:
-    return url_for("accounts.reset_password", token=token, _external=True)
+    return public_url(url_for("accounts.reset_password", token=token))
 
 
 def _start_session(user, remember: bool = False) -> None:
@@ -62,18 +63,28 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("web.dashboard"))
     form = LoginForm(next=request.args.get("next", ""))
+    show_code = False
     if form.validate_on_submit():
-        result = services.authenticate(form.email.data, form.password.data)
-        db.session.commit()  # keeps the failure counter even when the login fails
+        result = services.authenticate(form.email.data, form.password.data, lockout.client_key(request.remote_addr),
+                                       form.code.data)
+        db.session.commit()  # keeps the failure counters even when the login fails
         if result.user is not None:
             _start_session(result.user, remember=form.remember.data)
             flash(f"Welcome back, {result.user.first_name}.", "success")
+            if result.second_factor:   # typed on this form past a lockout
+                mark_second_factor_passed(result.user)
+                if result.second_factor == "recovery":
+                    left = two_factor.unused_recovery_codes(result.user)
+                    flash(f"Recovery code accepted. You have {left} left.", "warning" if left < 3 else "info")
+                return redirect(safe_next(form.next.data, url_for("moderation.queue")))
             if result.user.is_operator:  # the console needs the second factor first
                 return redirect(url_for("moderation.two_factor", next=safe_next(form.next.data, "") or None))
             return redirect(safe_next(form.next.data, url_for("web.dashboard")))
         form.form_errors.append(result.error)
+        show_code = result.locked
+    form.code.data = ""   # a code is never echoed back
     status = 400 if request.method == "POST" else 200
-    return render_template("accounts/login.html", form=form), status
+    return render_template("accounts/login.html", form=form, show_code=show_code), status
 
 
 @bp.route("/reauthenticate", methods=["GET", "POST"])

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import DecimalField, IntegerField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from marketplace.core.forms import MinorUnits
+from marketplace.core.forms import MinorUnits, SingleLineField
 
 
 class BidForm(FlaskForm):
@@ -16,8 +16,8 @@ class BidForm(FlaskForm):
     cover_note = TextAreaField("Cover note", validators=[DataRequired("Tell the business why you're a good fit."),
                                                          Length(max=5000)],
                                description="How you'd handle their customers, relevant experience, questions.")
-    availability_note = StringField("Availability", validators=[Length(max=300)],
-                                    description="For example: free from the 12th, mornings CET.")
+    availability_note = SingleLineField("Availability", validators=[Length(max=300)],
+                                        description="For example: free from the 12th, mornings CET.")
     submit = SubmitField("Send proposal")
 
 

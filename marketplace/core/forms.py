@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from wtforms import StringField
 
 from marketplace.core.errors import DomainError
+from marketplace.core.text import one_line
 
 
 def attach_error(form: FlaskForm, error: DomainError, default_field: str | None = None) -> None:
@@ -14,6 +16,24 @@ def attach_error(form: FlaskForm, error: DomainError, default_field: str | None 
         field.errors = list(field.errors) + [error.message]
     else:
         form.form_errors.append(error.message)
+
+
+def single_line(value):
+    """WTForms filter for every field that holds one line (titles, names, headlines, codes, ...).
+
+    Browsers never put a line break in an <input>, but a crafted request can, and such a value
+    later becomes a mail subject or a page heading. Breaks, tabs and control characters turn
+    into single spaces and the ends are trimmed, before validation, so the length checked is the
+    length stored.
+    """
+    return one_line(value) if isinstance(value, str) else value
+
+
+class SingleLineField(StringField):
+    """A text input whose value is always one line (see `single_line`)."""
+
+    def __init__(self, label=None, validators=None, filters=(), **kwargs):
+        super().__init__(label, validators, filters=(single_line, *filters), **kwargs)
 
 
 class MinorUnits:

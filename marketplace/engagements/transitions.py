@@ -1,4 +1,4 @@
-"""The engagement state machine (SPEC §3) and the money that moves with it.
+"""The engagement state machine and the money that moves with it.
 
     awaiting_funding -> active -> delivered -> completed
     awaiting_funding | active -> cancelled          (after funding: full refund)
@@ -27,7 +27,8 @@ from marketplace.accounts.models import AccountStatus, User
 from marketplace.core.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.core.money import format_money, split_fee
 from marketplace.core.time import utcnow
-from marketplace.engagements.models import Engagement, EngagementEvent, EngagementStatus as S
+from marketplace.engagements.models import (SETTLED_ENGAGEMENT_STATUSES, Engagement, EngagementEvent,
+                                            EngagementStatus as S)
 from marketplace.extensions import db
 from marketplace.notifications.services import notify
 from marketplace.payments import ledger
@@ -92,6 +93,10 @@ def _move(engagement: Engagement, allowed: tuple[S, ...], to: S, actor: User | N
         raise Conflict(CHANGED)
     db.session.refresh(engagement)
     _event(engagement, actor, before.value if before in allowed else None, to.value, note)
+    if to.value in SETTLED_ENGAGEMENT_STATUSES:
+        # The contract ends with its last payable, in this same transaction.
+        from marketplace.contracts.lifecycle import payable_settled
+        payable_settled(engagement.contract_id)
 
 
 def _event(engagement: Engagement, actor: User | None, from_status: str | None, to_status: str, note: str) -> None:
@@ -186,6 +191,12 @@ def confirm_funding(charge: Charge, *, payment_intent_id: str, external_id: str 
         _refund_now(engagement, charge, charge.amount, None, "Payment arrived after the engagement "
                     f"was {engagement.status.value.replace('_', ' ')}: refunded in full.")
         return "refunded: engagement no longer awaiting funding"
+    if charge.amount != engagement.amount:
+        # A checkout started before the business split this milestone: it paid the old amount.
+        _refund_now(engagement, charge, charge.amount, None, f"Payment of {_money(engagement, charge.amount)} "
+                    f"was for an earlier amount of this milestone (now {_money(engagement, engagement.amount)}): "
+                    "refunded in full.")
+        return "refunded: the amount changed since the checkout started"
     _move(engagement, (S.AWAITING_FUNDING,), S.ACTIVE, None,
           f"Payment of {_money(engagement, charge.amount)} received and held by the platform",
           funded_at=utcnow())

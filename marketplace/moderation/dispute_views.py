@@ -4,9 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
+from wtforms import TextAreaField
 
 from marketplace.core.errors import Conflict, Forbidden, ValidationFailed
+from marketplace.core.forms import SingleLineField
 from marketplace.core.money import to_major
 from marketplace.engagements.services import get_engagement_for
 from marketplace.extensions import db
@@ -23,8 +24,8 @@ class StatementForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    refund = StringField("Refund to the business", render_kw={"inputmode": "decimal", "autocomplete": "off"})
-    release = StringField("Release to the specialist", render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    refund = SingleLineField("Refund to the business", render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    release = SingleLineField("Release to the specialist", render_kw={"inputmode": "decimal", "autocomplete": "off"})
     note = TextAreaField("Decision note (shown to both parties)",
                          render_kw={"rows": 3, "maxlength": disputes.DECISION_NOTE_MAX})
 

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from marketplace.core.forms import SingleLineField
 from marketplace.moderation.models import FLAG_REASONS
 
 REASON_MAX = 500
@@ -12,10 +13,10 @@ FLAG_DETAILS_MAX = 1000
 
 
 class CodeForm(FlaskForm):
-    code = StringField("Code", validators=[DataRequired("Enter the code from your app or a recovery code."),
-                                           Length(max=40, message="That is not a code.")],
-                       render_kw={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True,
-                                  "spellcheck": "false"})
+    code = SingleLineField("Code", validators=[DataRequired("Enter the code from your app or a recovery code."),
+                                               Length(max=40, message="That is not a code.")],
+                           render_kw={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True,
+                                      "spellcheck": "false"})
     next = HiddenField()
 
 

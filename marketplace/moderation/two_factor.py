@@ -6,8 +6,10 @@ SHA-256 hashes (each code carries 80 random bits, so a fast hash is enough).
 Verification accepts the current time step and one step either side, never a
 step at or before the last one accepted (a conditional UPDATE, so two tabs
 racing with the same code cannot both pass), or an unused recovery code (also
-spent by a conditional UPDATE). Wrong codes count towards the same lockout as
-wrong passwords: at the limit the account is locked and every session ends.
+spent by a conditional UPDATE). Wrong codes lock the account itself (whoever types
+them holds the password; wrong passwords only lock one client out, accounts/lockout.py):
+at the limit the account is locked and every session ends, and until the lock ends only
+a recovery code gets in (`verify_at_login`).
 Once the factor is enabled only an accepted code clears that counter (`_claim_step`,
 `_spend_recovery_code`); a correct password does not (`accounts.services.authenticate`).
 """
@@ -26,7 +28,7 @@ from sqlalchemy import delete, or_, select, update
 
 from marketplace.accounts.models import User
 from marketplace.core.errors import Conflict, ValidationFailed
-from marketplace.core.time import utcnow
+from marketplace.core.time import as_utc, utcnow
 from marketplace.extensions import db
 from marketplace.moderation.access import require_operator
 from marketplace.moderation.audit import record
@@ -183,6 +185,32 @@ def verify(user: User, code: str) -> str | FailedCode:
                details=f"{unused_recovery_codes(user)} recovery codes left")
         return "recovery"
     return _count_failure(user)
+
+
+def verify_at_login(user: User, code: str | None) -> str | None:
+    """A code typed on the login form with the right password while a lockout is in the way:
+    'totp' or 'recovery' when accepted, None otherwise.
+
+    The lockout may be the client's (wrong passwords, `accounts.lockout`): then this is `verify`,
+    and a wrong code counts towards the account's lock like on the code page. Or it may be the
+    account's own lock after wrong codes: then only a recovery code gets in. Its 80 random bits
+    cannot be guessed, whereas accepting authenticator codes during that lock would let whoever
+    holds the password go on guessing them, which is what the lock stops.
+    """
+    if user is None or not user.is_operator or not is_enabled(user):
+        return None
+    locked = as_utc(user.locked_until)
+    if locked is None or locked <= utcnow():
+        outcome = verify(user, code or "")
+        return None if isinstance(outcome, FailedCode) else outcome
+    code = _normalize(code)
+    if not code or len(code) > MAX_CODE_LENGTH or not _spend_recovery_code(user, code):
+        return None
+    user.locked_until = None
+    db.session.flush()
+    record(user, "recovery_code_used", "user", user.id, subject_user_id=user.id,
+           details=f"on the login form during a second-factor lockout; {unused_recovery_codes(user)} left")
+    return "recovery"
 
 
 def unused_recovery_codes(user: User) -> int:

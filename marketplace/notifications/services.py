@@ -15,13 +15,15 @@ from sqlalchemy import func, select, update
 
 from marketplace.accounts.models import AccountStatus, User
 from marketplace.core.errors import NotFound
+from marketplace.core.text import one_line
 from marketplace.core.time import utcnow
+from marketplace.core.urls import public_url
 from marketplace.extensions import db
 from marketplace.notifications.models import Notification
 from marketplace.outbox.services import send_mail
 
 MESSAGE_KIND = "message"
-# Kinds that matter enough to email at once (SPEC §2: new bid, invitation, hire,
+# Kinds that matter enough to email at once (new bid, invitation, hire,
 # funding, delivery, approval, payout, moderation decision).
 EMAIL_KINDS = frozenset({
     "new_bid", "invitation", "hired", "bid_declined", "funding", "funded", "delivery", "delivered",
@@ -44,8 +46,7 @@ def _is_site_path(link: str) -> bool:
 
 def absolute_url(path: str) -> str:
     """A site path as an absolute URL for emails, which are read outside the site."""
-    base = current_app.config.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
-    return base + (path if _is_site_path(path) else "/notifications")
+    return public_url(path if _is_site_path(path) else "/notifications")
 
 
 def _user_id(user: User | int) -> int:
@@ -64,7 +65,7 @@ def notify(user: User | int, kind: str, title: str, body: str = "", link: str = 
     `link` is a path within the site ("/tasks/12"); anything else is dropped, so a
     notification can never send someone off-site.
     """
-    title = title.strip()
+    title = one_line(title)
     if len(title) > TITLE_MAX:
         title = title[:TITLE_MAX - 1] + "…"
     notification = Notification(user_id=_user_id(user), kind=kind, title=title, body=body.strip(),

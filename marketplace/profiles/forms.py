@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (DecimalField, FieldList, Form, FormField, IntegerField, SelectField, SelectMultipleField,
-                     StringField, SubmitField, TextAreaField, URLField)
+                     SubmitField, TextAreaField, URLField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from marketplace.core.forms import MinorUnits
+from marketplace.core.forms import MinorUnits, SingleLineField, single_line
 from marketplace.core.reference import CHANNELS, COMPANY_SIZES, INDUSTRIES, LANGUAGES, PROFICIENCIES, SKILL_LEVELS
 from marketplace.core.time import TIMEZONES
 from marketplace.profiles.models import Skill
@@ -27,8 +27,9 @@ class LanguageRowForm(Form):
 
 
 class FreelancerProfileForm(FlaskForm):
-    headline = StringField("Headline", validators=[DataRequired("Add a one-line headline."), Length(max=120)],
-                           description="For example: Patient Tier-2 troubleshooter, native Spanish, 6 years in SaaS.")
+    headline = SingleLineField(
+        "Headline", validators=[DataRequired("Add a one-line headline."), Length(max=120)],
+        description="For example: Patient Tier-2 troubleshooter, native Spanish, 6 years in SaaS.")
     bio = TextAreaField("About you", validators=[Length(max=4000)],
                         description="How you work with upset or confused customers, tools you know, results.")
     hourly_rate = DecimalField("Hourly rate (USD)", places=2,
@@ -38,8 +39,8 @@ class FreelancerProfileForm(FlaskForm):
     hours_per_week = IntegerField("Hours per week available", default=20,
                                   validators=[InputRequired("How many hours a week can you work?"),
                                               NumberRange(min=0, max=80, message="Between 0 and 80.")])
-    preferred_hours = StringField("Preferred hours", validators=[Length(max=120)],
-                                  description="For example: weekdays 09:00–17:00, weekends on request.")
+    preferred_hours = SingleLineField("Preferred hours", validators=[Length(max=120)],
+                                      description="For example: weekdays 09:00–17:00, weekends on request.")
     channels = MultiCheckboxField("Channels", choices=list(CHANNELS.items()))
     languages = FieldList(FormField(LanguageRowForm), min_entries=LANGUAGE_ROWS, max_entries=LANGUAGE_ROWS)
     submit = SubmitField("Save profile")
@@ -67,8 +68,9 @@ def freelancer_form_class(skills: list[Skill]) -> type[FreelancerProfileForm]:
 
 
 class BusinessProfileForm(FlaskForm):
-    company_name = StringField("Company name", validators=[DataRequired("Enter your company's name."), Length(max=120)])
-    website = URLField("Website", validators=[Optional(), Length(max=200)])
+    company_name = SingleLineField("Company name",
+                                   validators=[DataRequired("Enter your company's name."), Length(max=120)])
+    website = URLField("Website", validators=[Optional(), Length(max=200)], filters=[single_line])
     industry = SelectField("Industry", choices=[("", "—")] + [(i, i) for i in INDUSTRIES])
     size = SelectField("Company size", choices=[("", "—")] + [(s, s + " people") for s in COMPANY_SIZES])
     timezone = SelectField("Time zone", choices=[(z, z) for z in TIMEZONES], default="UTC")

@@ -10,6 +10,7 @@ from marketplace.accounts.models import AccountStatus, Role, User
 from marketplace.core.errors import Forbidden, NotFound, ValidationFailed
 from marketplace.core.reference import (CHANNELS, COMPANY_SIZES, INDUSTRIES, LANGUAGES, PROFICIENCIES, channel_mask,
                                         language_mask)
+from marketplace.core.text import one_line
 from marketplace.core.time import TIMEZONE_SET
 from marketplace.extensions import db
 from marketplace.profiles.models import (BusinessProfile, FreelancerChannel, FreelancerLanguage, FreelancerProfile,
@@ -104,7 +105,7 @@ def update_freelancer_profile(actor: User, profile: FreelancerProfile, data: Fre
         if known != set(data.skills):
             raise ValidationFailed("One of the skills is not in our list.", field="skills")
 
-    profile.headline = data.headline.strip()
+    profile.headline = one_line(data.headline)
     profile.bio = data.bio.strip()
     profile.hourly_rate = data.hourly_rate
     profile.timezone = data.timezone
@@ -164,7 +165,7 @@ def update_business_profile(actor: User, profile: BusinessProfile, data: Busines
     website = data.website.strip()
     if website and not website.startswith(("https://", "http://")):
         website = "https://" + website
-    profile.company_name = data.company_name.strip()
+    profile.company_name = one_line(data.company_name)
     profile.website = website
     profile.industry = data.industry
     profile.size = data.size

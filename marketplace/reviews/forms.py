@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import StringField, SubmitField, TextAreaField
+from wtforms import SubmitField, TextAreaField
 from wtforms.validators import Length, StopValidation
 
+from marketplace.core.forms import SingleLineField
 from marketplace.reviews.models import EMPATHY_DIMENSIONS
 from marketplace.reviews.services import COMMENT_MAX, FEEDBACK_MAX
 
@@ -29,18 +30,18 @@ class Score:
 
 
 class ReviewForm(FlaskForm):
-    stars = StringField("Overall rating", validators=[Score("Choose an overall rating from 1 to 5 stars.",
-                                                            required=True)])
-    listening = StringField(dict(EMPATHY_DIMENSIONS)["listening"],
-                            validators=[Score("Score “Active listening” from 1 to 5.")])
-    acknowledging = StringField(dict(EMPATHY_DIMENSIONS)["acknowledging"],
-                                validators=[Score("Score “Acknowledging emotions” from 1 to 5.")])
-    patience = StringField(dict(EMPATHY_DIMENSIONS)["patience"],
-                           validators=[Score("Score “Patience” from 1 to 5.")])
-    positive_language = StringField(dict(EMPATHY_DIMENSIONS)["positive_language"],
-                                    validators=[Score("Score “Positive language” from 1 to 5.")])
-    follow_through = StringField(dict(EMPATHY_DIMENSIONS)["follow_through"],
-                                 validators=[Score("Score “Follow-through” from 1 to 5.")])
+    stars = SingleLineField("Overall rating", validators=[Score("Choose an overall rating from 1 to 5 stars.",
+                                                                required=True)])
+    listening = SingleLineField(dict(EMPATHY_DIMENSIONS)["listening"],
+                                validators=[Score("Score “Active listening” from 1 to 5.")])
+    acknowledging = SingleLineField(dict(EMPATHY_DIMENSIONS)["acknowledging"],
+                                    validators=[Score("Score “Acknowledging emotions” from 1 to 5.")])
+    patience = SingleLineField(dict(EMPATHY_DIMENSIONS)["patience"],
+                               validators=[Score("Score “Patience” from 1 to 5.")])
+    positive_language = SingleLineField(dict(EMPATHY_DIMENSIONS)["positive_language"],
+                                        validators=[Score("Score “Positive language” from 1 to 5.")])
+    follow_through = SingleLineField(dict(EMPATHY_DIMENSIONS)["follow_through"],
+                                     validators=[Score("Score “Follow-through” from 1 to 5.")])
     public_comment = TextAreaField("Public comment", validators=[Length(
         max=COMMENT_MAX, message=f"The public comment can be at most {COMMENT_MAX} characters.")])
     private_feedback = TextAreaField("Private feedback to the platform", validators=[Length(

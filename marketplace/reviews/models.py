@@ -10,7 +10,7 @@ from marketplace.accounts.models import User
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
 
-# The five empathy dimensions a business scores a specialist on (SPEC §2), in display order.
+# The five empathy dimensions a business scores a specialist, in display order.
 EMPATHY_DIMENSIONS: tuple[tuple[str, str], ...] = (
     ("listening", "Active listening"),
     ("acknowledging", "Acknowledging emotions"),

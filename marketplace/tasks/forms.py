@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (DateField, DecimalField, FieldList, Form, FormField, IntegerField, RadioField, SelectField,
-                     StringField, SubmitField, TextAreaField)
+                     SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from marketplace.core.forms import MinorUnits
+from marketplace.core.forms import MinorUnits, SingleLineField
 from marketplace.core.reference import CHANNELS, LANGUAGES, SKILL_LEVELS
 from marketplace.core.time import TIMEZONES
 from marketplace.profiles.forms import MultiCheckboxField
@@ -22,8 +22,8 @@ class SkillRowForm(Form):
 
 
 class TaskForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired("Give the task a title."), Length(max=120)],
-                        description="For example: Bilingual chat queue for our launch weekend.")
+    title = SingleLineField("Title", validators=[DataRequired("Give the task a title."), Length(max=120)],
+                            description="For example: Bilingual chat queue for our launch weekend.")
     description = TextAreaField("What needs doing", validators=[DataRequired("Describe the work."),
                                                                 Length(max=8000)],
                                 description="Who the customers are, what they need, tools, tone, and what good looks like.")

@@ -16,6 +16,7 @@ from marketplace.accounts.models import AccountStatus, User
 from marketplace.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.core.money import format_money
 from marketplace.core.reference import CHANNELS, LANGUAGES
+from marketplace.core.text import one_line
 from marketplace.core.time import TIMEZONE_SET, utcnow
 from marketplace.extensions import db
 from marketplace.profiles.models import Skill
@@ -56,7 +57,7 @@ def _require_business(actor: User) -> None:
 
 def validate_task_data(data: TaskData) -> None:
     cfg = current_app.config
-    if not data.title.strip():
+    if not one_line(data.title):
         raise ValidationFailed("Give the task a title.", field="title")
     if len(data.title) > 120:
         raise ValidationFailed("Keep the title under 120 characters.", field="title")
@@ -121,7 +122,7 @@ def validate_task_data(data: TaskData) -> None:
 
 
 def _apply(task: Task, data: TaskData) -> None:
-    task.title = data.title.strip()
+    task.title = one_line(data.title)
     task.description = data.description.strip()
     task.channel = data.channel
     task.timezone = data.timezone

@@ -13,7 +13,7 @@ def _mail_count(to):
     return db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.to_address == to))
 
 
-def test_verification_link_works_once(client):
+def test_verification_link_works_once(client, dev_mailbox):
     client.post("/signup", data={"role": "business", "full_name": "Vera Link", "email": "vera@example.com",
                                  "password": "copper-lantern-sea-19"})
     link = outbox_link("vera@example.com", "/verify/")
@@ -43,7 +43,7 @@ def test_tampered_and_expired_verification_links_are_refused(app, client):
     assert not user.is_verified
 
 
-def test_password_reset_flow_is_single_use_and_ends_sessions(app, client, freelancer):
+def test_password_reset_flow_is_single_use_and_ends_sessions(app, client, freelancer, dev_mailbox):
     other_device = app.test_client()
     login(other_device, freelancer)
     response = client.post("/password/forgot", data={"email": freelancer.email.upper()})
@@ -66,7 +66,7 @@ def test_reset_for_unknown_email_says_the_same_and_sends_nothing(client):
     assert _mail_count("nobody@example.com") == 0
 
 
-def test_change_email_needs_current_password_and_unique_address(client, freelancer, login_as):
+def test_change_email_needs_current_password_and_unique_address(client, freelancer, login_as, dev_mailbox):
     login_as(freelancer)
     factories.create_business(email="taken@example.com")
     wrong = client.post("/account/email", data={"email-email": "new@example.com",

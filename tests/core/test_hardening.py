@@ -8,7 +8,6 @@ from marketplace.bidding.models import Bid
 from marketplace.core.time import utcnow
 from marketplace.engagements.models import Engagement
 from marketplace.extensions import db
-from marketplace.outbox.models import OutboxMessage
 from tests import factories
 
 
@@ -77,39 +76,6 @@ def test_accepting_a_proposal_edited_after_it_was_shown_hires_nobody(client, log
     assert db.session.scalar(select(func.count()).select_from(Engagement)) == 0
     response = client.post(f"/bids/{bid.id}/accept", data={"seen_amount": "10000000", "seen_hours": ""})
     assert response.status_code == 302 and "/engagements/" in response.headers["Location"]
-
-
-def test_queued_mail_is_claimed_once(app, monkeypatch):
-    from marketplace.outbox import services
-
-    sent = []
-
-    class FakeSMTP:
-        def __init__(self, *args, **kwargs):
-            pass
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def starttls(self):
-            pass
-
-        def login(self, *args):
-            pass
-
-        def send_message(self, message):
-            sent.append(message["To"])
-
-    monkeypatch.setattr(services.smtplib, "SMTP", FakeSMTP)
-    monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.example.com")
-    services.send_mail("a@example.com", "Hi", "Body")
-    assert services.deliver_queued() == 1
-    assert services.deliver_queued() == 0
-    assert sent == ["a@example.com"]
-    assert db.session.scalar(select(OutboxMessage.status).where(OutboxMessage.to_address == "a@example.com")) == "sent"
 
 
 def test_a_business_posting_a_proposal_gets_a_clear_403(client, login_as):

@@ -34,12 +34,13 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _server_env(tmp: Path) -> dict[str, str]:
+def _server_env(tmp: Path, base_url: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items()
            if not key.startswith("FLASK_") and key != "TEST_DATABASE_URL"}
+    # PUBLIC_BASE_URL: links in emails point at this server, as `make run` does for its port.
     env.update(APP_ENV="development", DATABASE_URL=f"sqlite:///{tmp / 'e2e.sqlite3'}",
                OUTBOX_PUBLIC="1", RATELIMIT_ENABLED="0", SECRET_KEY="e2e-secret",
-               PYTHONUNBUFFERED="1")
+               PUBLIC_BASE_URL=base_url, PYTHONUNBUFFERED="1")
     return env
 
 
@@ -70,7 +71,9 @@ def _stop(process: subprocess.Popen) -> None:
 def live_server(tmp_path_factory):
     """Base URL of the app served by `flask run` on a free port, stopped after the session."""
     tmp = tmp_path_factory.mktemp("e2e")
-    env = _server_env(tmp)
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = _server_env(tmp, base_url)
     SERVER_ENV.update(env)
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     for command in (["db", "upgrade"], ["seed-skills"]):
@@ -80,8 +83,6 @@ def live_server(tmp_path_factory):
             pytest.fail(f"`flask {' '.join(command)}` failed ({result.returncode}):\n"
                         f"{result.stdout}\n{result.stderr}", pytrace=False)
 
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
     log_path = tmp / "server.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(flask + ["run", "--host", "127.0.0.1", "--port", str(port), "--no-reload"],

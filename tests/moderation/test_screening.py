@@ -230,7 +230,7 @@ def test_screening_a_task_writes_nothing(app):
     assert task.status == TaskStatus.DRAFT and task.moderation_status == ModerationStatus.APPROVED
 
 
-# --- a flagged business (SPEC §3: "a task from a new or flagged business waits") --------------
+# --- a flagged business: a task from a new or flagged business waits -----------------------------
 
 def _report(business, status="open", handled_days_ago=None):
     from datetime import timedelta

@@ -285,13 +285,10 @@ def test_a_recovery_code_clears_the_count_too(client, login_as):
     assert operator.failed_logins == 0
 
 
-def test_a_password_login_still_clears_wrong_passwords_for_accounts_without_a_second_factor(client, login_as):
+def test_a_password_login_still_clears_the_count_for_accounts_without_a_second_factor(client, login_as):
     for user in (factories.create_business(), factories.create_operator()):   # the operator has not set one up
-        for _ in range(2):
-            assert client.post("/login", data={"email": user.email, "password": "wrong password 1"}
-                               ).status_code == 400
-        db.session.refresh(user)
-        assert user.failed_logins == 2
+        user.failed_logins = 2   # e.g. wrong codes while setting the factor up (wrong passwords count elsewhere)
+        db.session.flush()
         login_as(user)
         db.session.refresh(user)
         assert user.failed_logins == 0
