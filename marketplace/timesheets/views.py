@@ -21,6 +21,14 @@ from marketplace.timesheets.weeks import (
 bp = Blueprint("timesheets", __name__)
 
 
+@bp.app_context_processor
+def _timesheet_helpers():
+    """`timesheet_this_week(contract)` for the contract page's timesheet section."""
+    def timesheet_this_week(contract):
+        return services.week_summary(contract, week_start(app_now()), now=app_now())
+    return {"timesheet_this_week": timesheet_this_week}
+
+
 @dataclass
 class EntryRow:
     entry: TimeEntry

@@ -160,3 +160,8 @@ def test_specialist_logs_a_week_past_the_limit_and_the_business_reads_it(new_pag
     expect(business.locator("#over-limit-note")).to_contain_text("6:00 h past the weekly limit")
     # The business reads UTC (their profile's zone): the late shift started Thursday 02:00 UTC.
     expect(grid).to_contain_text("02:00–06:00")
+
+    # The contract page carries the same week in its timesheet section.
+    business.locator("#contract-page-link").click()
+    expect(business.locator("#timesheet [data-testid=contract-week-hours]")).to_have_text("10:00 / 10:00 h")
+    expect(business.locator("#timesheet")).to_contain_text("6:00 h over the limit (not billed)")

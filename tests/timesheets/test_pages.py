@@ -172,3 +172,19 @@ def test_a_bad_weekly_limit_is_a_form_error(login_as, value):
     assert response.status_code == 400
     db.session.expire_all()
     assert (contract.weekly_limit_minutes, contract.next_weekly_limit_minutes) == (600, None)
+
+
+def test_the_contract_page_has_a_timesheet_section_on_hourly_contracts(login_as, client):
+    contract = with_week(limit=600)
+    login_as(contract.freelancer)
+    html = client.get(f"/contracts/{contract.id}").get_data(as_text=True)
+    assert 'id="timesheet"' in html and 'data-testid="contract-week-hours">10:00 / 10:00 h' in html
+    assert "2:00 h over the limit" in html and "$270.00" in html
+    assert f"/contracts/{contract.id}/timesheet#log-time" in html
+    client.post("/logout")
+    login_as(contract.business)
+    html = client.get(f"/contracts/{contract.id}").get_data(as_text=True)
+    assert "expected charge <strong>$300.00" in html and "#log-time" not in html
+    fixed = create_hourly_contract(business=contract.business, kind="fixed")
+    assert 'id="timesheet"' not in client.get(f"/contracts/{fixed.id}").get_data(as_text=True)
+    assert client.get(f"/contracts/{fixed.id}/timesheet").status_code == 403
