@@ -58,7 +58,9 @@ def _next_sunday_evening(now: datetime) -> datetime:
 def hourly_server(tmp_path_factory):
     """A server of its own whose timesheet clock is pinned, with one hourly contract."""
     tmp = tmp_path_factory.mktemp("e2e-timesheet")
-    env = _server_env(tmp)
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = _server_env(tmp, base_url)
     fake_now = _next_sunday_evening(datetime.now(timezone.utc))
     env["FAKE_NOW"] = fake_now.isoformat()
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
@@ -67,8 +69,6 @@ def hourly_server(tmp_path_factory):
                                 text=True, timeout=120)
         assert result.returncode == 0, result.stderr[-2000:]
     contract_id, engagement_id = result.stdout.split()
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
     log_path = Path(tmp / "server.log")
     with open(log_path, "wb") as log:
         process = subprocess.Popen(flask + ["run", "--host", "127.0.0.1", "--port", str(port), "--no-reload"],
