@@ -244,3 +244,19 @@ def test_weekly_overview_lists_live_hourly_contracts():
     overview = services.weekly_overview(freelancer, now=NOW)
     assert [(s.contract.id, s.logged, s.payout) for s in overview] == [(a.id, 60, 2295)]
     assert [s.contract.id for s in services.weekly_overview(a.business, now=NOW)] == [a.id]
+
+
+def test_the_weekly_retainer_is_owed_for_weeks_the_contract_ran_in():
+    contract = create_hourly_contract(retainer=5000)
+    assert services.retainer_due(contract, MONDAY)
+    # Paused since before the week began: no retainer; paused during it: still owed.
+    contract.status, contract.paused_at = ContractStatus.PAUSED, MONDAY - timedelta(days=1)
+    assert not services.retainer_due(contract, MONDAY)
+    contract.paused_at = MONDAY + timedelta(days=2)
+    assert services.retainer_due(contract, MONDAY)
+    # Ended before the week: none; a contract starting after the week: none.
+    contract.status, contract.paused_at, contract.ended_at = ContractStatus.ENDED, None, MONDAY
+    assert not services.retainer_due(contract, MONDAY)
+    later = create_hourly_contract(retainer=5000, starts_on=date(2026, 12, 1))
+    assert not services.retainer_due(later, MONDAY) and services.retainer_due(later, MONDAY + timedelta(days=7))
+    assert not services.retainer_due(create_hourly_contract(retainer=0), MONDAY)
