@@ -178,7 +178,7 @@ def confirm_funding(charge: Charge, *, payment_intent_id: str, external_id: str 
         return "already recorded"
     db.session.refresh(charge)
     ledger.post(payment_intent_id, "funding", [Line(CASH, charge.amount), Line(HELD, -charge.amount)],
-                currency=charge.currency, engagement_id=engagement.id,
+                currency=charge.currency, engagement_id=engagement.id, stripe_source=charge.external_id,
                 description=f"Business paid for engagement {engagement.id}")
     if engagement.status != S.AWAITING_FUNDING:
         # Paid for an engagement that no longer needs it (cancelled meanwhile, or paid twice in two

@@ -51,6 +51,20 @@ class BalanceTransaction:
     type: str
     amount: int
     currency: str
+    fee: int = 0
+    net: int | None = None   # amount - fee when Stripe didn't say
+    id: str = ""
+
+    @property
+    def net_amount(self) -> int:
+        return self.amount - self.fee if self.net is None else self.net
+
+
+@dataclass(frozen=True)
+class FundingCharge:
+    """The charge behind a paid PaymentIntent, and its balance transaction once Stripe has one."""
+    charge_id: str
+    balance_transaction: BalanceTransaction | None = None
 
 
 class Gateway(Protocol):
@@ -66,6 +80,7 @@ class Gateway(Protocol):
     def onboarding_url(self, account, *, return_url: str, refresh_url: str) -> str: ...
     def account_state(self, account) -> AccountState: ...
     def balance_transactions(self) -> Iterator[BalanceTransaction]: ...
+    def funding_charge(self, payment_intent_id: str) -> FundingCharge | None: ...
 
 
 class SandboxGateway:
@@ -102,6 +117,9 @@ class SandboxGateway:
 
     def balance_transactions(self) -> Iterator[BalanceTransaction]:
         return iter(())
+
+    def funding_charge(self, payment_intent_id: str) -> FundingCharge | None:
+        return FundingCharge(payment_intent_id.replace("sbx_pi_", "sbx_ch_"))  # no fees in test mode
 
 
 def _message(error: stripe.StripeError) -> str:
@@ -185,8 +203,33 @@ class StripeGateway:
     def balance_transactions(self) -> Iterator[BalanceTransaction]:
         page = self._call(self.client.v1.balance_transactions.list, {"limit": 100})
         for bt in page.auto_paging_iter():
-            source = bt.source if isinstance(bt.source, str) or bt.source is None else bt.source.id
-            yield BalanceTransaction(source or bt.id, bt.type, bt.amount, bt.currency)
+            yield _balance_transaction(bt)
+
+    def funding_charge(self, payment_intent_id: str) -> FundingCharge | None:
+        """The PaymentIntent's latest charge with its balance transaction (the fee Stripe kept)."""
+        intent = self._call(self.client.v1.payment_intents.retrieve, payment_intent_id,
+                            {"expand": ["latest_charge.balance_transaction"]})
+        charge = _field(intent, "latest_charge")
+        if charge is None:
+            return None
+        if isinstance(charge, str):
+            charge = self._call(self.client.v1.charges.retrieve, charge, {"expand": ["balance_transaction"]})
+        bt = _field(charge, "balance_transaction")
+        if isinstance(bt, str):
+            bt = self._call(self.client.v1.balance_transactions.retrieve, bt)
+        return FundingCharge(charge.id, _balance_transaction(bt) if bt is not None else None)
+
+
+def _field(obj, name: str):
+    # StripeObject is not a dict: a missing field raises AttributeError rather than returning None.
+    return obj[name] if name in obj else None
+
+
+def _balance_transaction(bt) -> BalanceTransaction:
+    source = _field(bt, "source")
+    source = source if isinstance(source, str) or source is None else source.id
+    return BalanceTransaction(source or bt.id, bt.type, bt.amount, bt.currency, fee=_field(bt, "fee") or 0,
+                              net=_field(bt, "net"), id=bt.id)
 
 
 def account_state_of(account) -> AccountState:

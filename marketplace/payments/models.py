@@ -58,7 +58,9 @@ class Charge(_Movement, db.Model):
     provider: Mapped[str] = mapped_column(String(10))
     checkout_session_id: Mapped[str | None] = mapped_column(String(80), unique=True)
     payment_intent_id: Mapped[str | None] = mapped_column(String(80), unique=True)
-    # external_id is the charge (ch_...): the source_transaction of the release transfer.
+    # external_id is the charge (ch_...): the source_transaction of the release transfer, stored when
+    # funding is confirmed. balance_transaction_id is set once the charge's Stripe fee is in the ledger.
+    balance_transaction_id: Mapped[str | None] = mapped_column(String(80), unique=True)
 
 
 class Transfer(_Movement, db.Model):
@@ -110,8 +112,15 @@ class WebhookEvent(db.Model):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+CARD_DISPUTE_CLOSED = ("won", "lost", "warning_closed", "prevented")
+
+
 class CardDispute(db.Model):
-    """A chargeback opened by the business's bank (charge.dispute.*), shown to operators."""
+    """A chargeback opened by the business's bank (charge.dispute.*), shown to operators.
+
+    While it is open (any status but CARD_DISPUTE_CLOSED) its engagement is frozen: no release,
+    no auto-approval, no refund.
+    """
 
     __tablename__ = "card_disputes"
 
@@ -125,6 +134,17 @@ class CardDispute(db.Model):
     reason: Mapped[str] = mapped_column(String(80), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class PaymentAlert(db.Model):
+    """An item of "Payments needing attention" that operators were emailed about (once per entry)."""
+
+    __tablename__ = "payment_alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_key: Mapped[str] = mapped_column(String(120), unique=True)  # e.g. transfer:12:failed:3
+    summary: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 # --- ledger ---------------------------------------------------------------------------------
@@ -150,6 +170,9 @@ class LedgerTransaction(db.Model):
     kind: Mapped[str] = mapped_column(String(30))
     engagement_id: Mapped[int | None] = mapped_column(ForeignKey("engagements.id", ondelete="RESTRICT"), index=True)
     description: Mapped[str] = mapped_column(String(200), default="")
+    # The Stripe object (ch_, re_, tr_, trr_, dp_...) whose balance transaction this posting mirrors,
+    # when it differs from source_id: `ledger reconcile` compares per Stripe object.
+    stripe_source: Mapped[str | None] = mapped_column(String(80), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     entries: Mapped[list[LedgerEntry]] = relationship(back_populates="transaction", order_by="LedgerEntry.id")

@@ -17,7 +17,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.engagements import transitions
 from marketplace.extensions import db
 from marketplace.notifications.services import notify
-from marketplace.payments import ledger
+from marketplace.payments import ledger, settlement
 from marketplace.payments.executor import record_refund_done, record_transfer_paid
 from marketplace.payments.gateway import account_state_of
 from marketplace.payments.ledger import CASH, DISPUTES, Line
@@ -79,8 +79,18 @@ def _session_paid(obj: dict, event: dict) -> str:
         return "ignored: unknown engagement"
     if not obj.get("payment_intent"):
         return "ignored: no payment intent"
-    return transitions.confirm_funding(charge, payment_intent_id=obj["payment_intent"],
-                                       amount=obj.get("amount_total"), currency=obj.get("currency"))
+    # The charge id (what Stripe's balance, transfers and disputes name) and its fee, asked before
+    # confirming so the funding is posted under it; if Stripe can't say now, the job fills it in.
+    found = None
+    if charge.status != "succeeded" or charge.external_id is None:
+        found = settlement.fetch_funding_charge(charge, obj["payment_intent"])
+    outcome = transitions.confirm_funding(charge, payment_intent_id=obj["payment_intent"],
+                                          external_id=found.charge_id if found else None,
+                                          amount=obj.get("amount_total"), currency=obj.get("currency"))
+    db.session.refresh(charge)
+    if charge.status == "succeeded" and charge.payment_intent_id == obj["payment_intent"]:
+        settlement.record_funding_charge(charge, found)
+    return outcome
 
 
 def _session_failed(obj: dict, event: dict) -> str:
