@@ -101,6 +101,13 @@ def _event(engagement: Engagement, actor: User | None, from_status: str | None, 
     db.session.expire(engagement, ["events"])
 
 
+def _require_no_card_dispute(engagement: Engagement) -> None:
+    """A card dispute freezes the money: nothing is released or refunded until it is settled."""
+    from marketplace.payments.card_disputes import FROZEN, open_dispute_for
+    if open_dispute_for(engagement.id) is not None:
+        raise Conflict(FROZEN)
+
+
 def funded_charge(engagement: Engagement) -> Charge | None:
     """The payment that funded the engagement (the first one that succeeded)."""
     return db.session.scalar(select(Charge).where(Charge.engagement_id == engagement.id,
@@ -250,6 +257,7 @@ def approve(actor: User | None, engagement: Engagement) -> Transfer:
                        "There is no delivery to approve yet: the specialist hasn't delivered.")
     elif engagement.status != S.DELIVERED:
         raise Conflict(CHANGED)
+    _require_no_card_dispute(engagement)
     _move(engagement, (S.DELIVERED,), S.COMPLETED, actor,
           "Approved by the business" if actor else "Approved automatically: no answer within "
           f"{current_app.config['AUTO_APPROVE_DAYS']} days of delivery",
@@ -282,8 +290,10 @@ def _notify_release(engagement: Engagement, payout: int, fee: int, transfer: Tra
 def auto_approve_due(now=None) -> int:
     """Scheduled job: approve deliveries left unanswered past their due time. Idempotent."""
     now = now or utcnow()
+    from marketplace.payments.card_disputes import frozen_engagement_ids
     due = db.session.scalars(select(Engagement).where(Engagement.status == S.DELIVERED,
-                                                      Engagement.auto_approve_at <= now)
+                                                      Engagement.auto_approve_at <= now,
+                                                      Engagement.id.not_in(frozen_engagement_ids()))
                              .order_by(Engagement.id)).all()
     done = 0
     for engagement in due:
@@ -318,6 +328,7 @@ def cancel(actor: User, engagement: Engagement, reason: str = "") -> Refund | No
     if actor.id == engagement.business_id:
         raise Forbidden("The engagement is funded: to get your money back, open a dispute so the "
                         "specialist can answer, or ask them to cancel.")
+    _require_no_card_dispute(engagement)
     charge = funded_charge(engagement)
     _move(engagement, (S.ACTIVE,), S.CANCELLED, actor,
           f"Cancelled after funding, {_money(engagement, engagement.amount)} refunded to the business"
@@ -370,6 +381,7 @@ def resolve_dispute(operator: User, engagement: Engagement, refund_amount: int, 
             raise ValidationFailed(f"The {name} amount must be zero or more (in minor units).", field=name)
     _require_state(engagement, (S.DISPUTED,), "This dispute has already been resolved."
                    if engagement.status == S.RESOLVED else "Only a disputed engagement can be resolved.")
+    _require_no_card_dispute(engagement)
     held = ledger.held_for(engagement)
     if refund_amount + release_amount != held:
         raise ValidationFailed(f"Refund and release must add up to exactly the {_money(engagement, held)} held "

@@ -8,20 +8,20 @@ passed a no-op, so the order of delivery doesn't matter.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.accounts.models import Role, User
 from marketplace.engagements import transitions
 from marketplace.extensions import db
 from marketplace.notifications.services import notify
-from marketplace.payments import ledger, settlement
+from marketplace.payments import card_disputes, event_shape, settlement
 from marketplace.payments.executor import record_refund_done, record_transfer_paid
 from marketplace.payments.gateway import account_state_of
-from marketplace.payments.ledger import CASH, DISPUTES, Line
-from marketplace.payments.models import CardDispute, Charge, PayoutAccount, Refund, Transfer, WebhookEvent
+from marketplace.payments.models import Charge, PayoutAccount, Refund, Transfer, WebhookEvent
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,40 @@ class _Obj(dict):
     def __getattr__(self, name):
         value = self.get(name)
         return _Obj(value) if isinstance(value, dict) else value
+
+
+def receive(payload: bytes) -> tuple[str, dict | None]:
+    """A verified delivery: (outcome, the event if it was usable). Flush only.
+
+    The event's shape is checked once, here, before any handler reads it: an event the app can't use
+    is recorded with the reason (under its id, or a digest of the body when even the id is unusable),
+    so that Stripe's retries are acknowledged as duplicates, and never reaches a handler.
+    """
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        event = None
+    try:
+        event_shape.check(event, HANDLERS)
+    except event_shape.Unusable as problem:
+        return _record_unusable(payload, event, str(problem)), None
+    return handle(event), event
+
+
+def _record_unusable(payload: bytes, event, problem: str) -> str:
+    event = event if isinstance(event, dict) else {}
+    event_id, kind = event.get("id"), event.get("type")
+    if not isinstance(event_id, str) or not event_shape.ID.fullmatch(event_id):
+        event_id = "unusable_" + hashlib.sha256(payload).hexdigest()[:64]
+    kind = kind if isinstance(kind, str) and event_shape.EVENT_TYPE.fullmatch(kind[:80]) else "unusable"
+    outcome = f"rejected: {problem}"
+    try:
+        with db.session.begin_nested():
+            db.session.add(WebhookEvent(event_id=event_id, type=kind[:80], outcome=outcome[:200]))
+    except IntegrityError:
+        return "duplicate"
+    log.warning("webhook %s (%s) not usable: %s", event_id, kind, problem)
+    return outcome
 
 
 def handle(event: dict) -> str:
@@ -163,33 +197,7 @@ def _transfer_reversed(obj: dict, event: dict) -> str:
 
 
 def _dispute(obj: dict, event: dict) -> str:
-    dispute = db.session.scalar(select(CardDispute).where(CardDispute.external_id == obj.get("id")))
-    charge = db.session.scalar(select(Charge).where(Charge.external_id == obj.get("charge")))
-    if charge is None and obj.get("payment_intent"):
-        charge = db.session.scalar(select(Charge).where(Charge.payment_intent_id == obj["payment_intent"]))
-    if dispute is None:
-        dispute = CardDispute(external_id=obj["id"], charge_external_id=obj.get("charge") or "",
-                              engagement_id=charge.engagement_id if charge else None,
-                              amount=int(obj.get("amount") or 0), currency=(obj.get("currency") or "usd").upper(),
-                              status=obj.get("status") or "", reason=obj.get("reason") or "")
-        db.session.add(dispute)
-        for operator in db.session.scalars(select(User).where(User.role == Role.OPERATOR)):
-            notify(operator, "dispute_card", "A card dispute was opened",
-                   f"{dispute.amount} {dispute.currency} on charge {dispute.charge_external_id} "
-                   f"({dispute.reason or 'no reason given'}).", "/payments/disputes")
-    else:
-        dispute.status = obj.get("status") or dispute.status
-    db.session.flush()
-    kind = event["type"]
-    if kind == "charge.dispute.funds_withdrawn":
-        ledger.post(f"{dispute.external_id}:funds_withdrawn", "card_dispute",
-                    [Line(DISPUTES, dispute.amount), Line(CASH, -dispute.amount)], currency=dispute.currency,
-                    engagement_id=dispute.engagement_id, description="Card dispute: funds withdrawn")
-    elif kind == "charge.dispute.funds_reinstated":
-        ledger.post(f"{dispute.external_id}:funds_reinstated", "card_dispute",
-                    [Line(CASH, dispute.amount), Line(DISPUTES, -dispute.amount)], currency=dispute.currency,
-                    engagement_id=dispute.engagement_id, description="Card dispute: funds reinstated")
-    return f"card dispute {dispute.status}"
+    return card_disputes.record_event(obj, event["type"])
 
 
 def _account_updated(obj: dict, event: dict) -> str:
