@@ -539,3 +539,57 @@ ROUTES = [
           "retrieve_balance_transaction"),
     # Further resources (e.g. disputes): add a handler section above and its routes here.
 ]
+
+
+# === card disputes (chargebacks) ========================================================================
+# Kept apart from the sections above: Stripe opens and closes disputes on its own, so there is no request
+# to validate, only what Stripe does and the events it sends.
+
+DISPUTE_FEE = 1500  # what Stripe debits per dispute in the fake (15.00 in the charge's settlement currency)
+
+
+def _dispute_bt(fake: FakeStripe, dispute: dict, amount: int, fee: int, category: str) -> dict:
+    charge = fake.objects[dispute["charge"]]
+    currency = fake.objects[charge["balance_transaction"]]["currency"]
+    bt = fake._balance_transaction("adjustment", amount, currency, dispute["id"], fee)
+    bt["reporting_category"] = category
+    bt["fee_details"] = [{"amount": fee, "currency": currency, "type": "stripe_fee", "description": "Dispute fee",
+                          "application": None}] if fee else []
+    dispute["balance_transactions"].append(bt)
+    return bt
+
+
+def open_dispute(fake: FakeStripe, charge_id: str, *, reason: str = "fraudulent",
+                 amount: int | None = None) -> list[dict]:
+    """The business's bank disputes a charge: Stripe withdraws the amount and the dispute fee from the
+    platform balance. Returns `charge.dispute.created` and `charge.dispute.funds_withdrawn`."""
+    charge = fake._get("charge", charge_id)
+    amount = charge["amount"] if amount is None else amount
+    dispute = fake._new("dp", {"object": "dispute", "amount": amount, "currency": charge["currency"],
+                               "charge": charge_id, "payment_intent": charge["payment_intent"], "reason": reason,
+                               "status": "needs_response", "is_charge_refundable": False, "metadata": {},
+                               "balance_transactions": []})
+    charge["disputed"] = True
+    _dispute_bt(fake, dispute, -amount, DISPUTE_FEE, "dispute")
+    return [fake._event("charge.dispute.created", dispute), fake._event("charge.dispute.funds_withdrawn", dispute)]
+
+
+def close_dispute(fake: FakeStripe, dispute_id: str, status: str, *, fee_returned: bool = False) -> list[dict]:
+    """The bank decided. Won: the amount comes back (the fee too if `fee_returned`), and Stripe sends
+    `charge.dispute.funds_reinstated` then `charge.dispute.closed`. Lost: only `charge.dispute.closed`."""
+    dispute = fake._get("dispute", dispute_id)
+    dispute["status"] = status
+    events = []
+    if status == "won":
+        _dispute_bt(fake, dispute, dispute["amount"], -DISPUTE_FEE if fee_returned else 0, "dispute_reversal")
+        events.append(fake._event("charge.dispute.funds_reinstated", dispute))
+    events.append(fake._event("charge.dispute.closed", dispute))
+    return events
+
+
+def plant_fee_difference(fake: FakeStripe, source_id: str, cents: int = 1) -> dict:
+    """Stripe's balance transaction for `source_id` says the fee was `cents` more than the ledger recorded."""
+    bt = next(o for o in fake.objects.values() if o["object"] == "balance_transaction" and o["source"] == source_id)
+    bt["fee"] += cents
+    bt["net"] -= cents
+    return bt
