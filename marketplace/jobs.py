@@ -20,6 +20,7 @@ def _due_jobs() -> list[tuple[str, Callable[[], int]]]:
     from marketplace.engagements.transitions import auto_approve_due
     from marketplace.notifications.services import send_message_digests
     from marketplace.payments.executor import process_due
+    from marketplace.payments.attention import alert_operators
     from marketplace.payments.settlement import settle_due
     from marketplace.reviews.services import reveal_due, send_review_reminders
     return [
@@ -27,6 +28,7 @@ def _due_jobs() -> list[tuple[str, Callable[[], int]]]:
         ("auto-approve deliveries", auto_approve_due),
         ("payments due", process_due),  # after auto-approval, so its transfers go out in the same run
         ("stripe charges and fees", settle_due),
+        ("payments needing attention", alert_operators),   # after the payments, so new failures are told
         ("reveal reviews", reveal_due),
         ("review reminders", send_review_reminders),
     ]

@@ -17,10 +17,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from marketplace.accounts.models import Role, User
 from marketplace.core.money import format_money
 from marketplace.extensions import db
-from marketplace.notifications.services import notify
 from marketplace.payments import ledger
 from marketplace.payments.ledger import CASH, DISPUTED_FUNDS, DISPUTES, HELD, REFUNDS, STRIPE_FEES, Line
 from marketplace.payments.models import (CARD_DISPUTE_CLOSED, CardDispute, Charge, LedgerAccount, LedgerEntry,
@@ -77,10 +75,13 @@ def record_event(obj: dict, kind: str) -> str:
 
 def _announce(dispute: CardDispute) -> None:
     amount = format_money(dispute.amount, dispute.currency)
-    for operator in db.session.scalars(select(User).where(User.role == Role.OPERATOR)):
-        notify(operator, "dispute_card", "A card dispute was opened",
-               f"{amount} on charge {dispute.charge_external_id} ({dispute.reason or 'no reason given'}). "
-               "The engagement is frozen until the dispute is settled.", "/moderation/payments")
+    if dispute.status not in CARD_DISPUTE_CLOSED:
+        from marketplace.payments import attention
+        attention.announce(attention.Item("card_dispute", dispute.id, dispute.engagement_id, dispute.amount,
+                                          dispute.currency, dispute.status,
+                                          f"{dispute.reason or 'no reason given'}, on charge "
+                                          f"{dispute.charge_external_id}; the engagement is frozen until it is "
+                                          "settled", dispute.created_at))
     if dispute.engagement_id is not None:
         from marketplace.engagements import transitions
         from marketplace.engagements.models import Engagement

@@ -70,7 +70,7 @@ def test_a_card_dispute_freezes_release_auto_approval_refund_and_resolution(clie
     db.session.rollback()
     # Operators were told, and the timeline says why nothing moves.
     assert db.session.scalar(select(Notification).where(Notification.user_id == operator.id,
-                                                        Notification.kind == "dispute_card")) is not None
+                                                        Notification.kind == "payment_attention")) is not None
     assert any("Card dispute opened" in ev.note for ev in e.events)
     # Withdrawn money waits in disputed_funds, not yet a loss.
     assert ledger.balance("disputed_funds", "USD") == e.amount + DISPUTE_FEE
