@@ -19,7 +19,7 @@ MAX_AMOUNT = 2_147_483_647               # the amount columns are 32-bit integer
 SHORT, LONG = 40, 5000
 
 # Metadata keys that name our rows: anything but a plain bounded id is refused.
-METADATA_IDS = ("engagement_id", "charge_id", "refund_id", "transfer_id")
+METADATA_IDS = ("engagement_id", "charge_id", "refund_id", "transfer_id", "user_id")
 
 
 class Unusable(ValueError):

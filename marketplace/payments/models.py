@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, UniqueConstraint, event)
+from sqlalchemy import (Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, event,
+                        text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.core.time import utcnow
@@ -25,7 +26,9 @@ class PayoutAccount(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
     provider: Mapped[str] = mapped_column(String(10))                 # sandbox | stripe
-    external_id: Mapped[str] = mapped_column(String(64), unique=True)  # acct_... or sbx_acct_<user>
+    # acct_... or sbx_acct_<user>; NULL while Stripe is being asked to create it (the row exists first, so an
+    # `account.updated` arriving before our commit finds it by the account's metadata).
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(12), default="pending")
     transfers_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     requirements: Mapped[str] = mapped_column(String(500), default="")  # what Stripe still needs
@@ -43,16 +46,25 @@ class _Movement:
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
     external_id: Mapped[str | None] = mapped_column(String(80), unique=True)
     failure_message: Mapped[str] = mapped_column(String(300), default="")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)   # requests sent under the current key
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # when `retrying`
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
 class Charge(_Movement, db.Model):
-    """The business paying for an engagement: one Checkout attempt (pending -> succeeded | failed | expired)."""
+    """The business paying for an engagement: one Checkout attempt (pending -> succeeded | failed | expired).
+
+    Exactly one charge per engagement is `succeeded`: the one that funded it (a partial unique index). A
+    payment that arrives when the engagement no longer needs it is `duplicate` (another charge funded it)
+    or `late` (it was cancelled meanwhile), and is refunded in full.
+    """
 
     __tablename__ = "payment_charges"
-    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),
+                      Index("uq_payment_charges_one_funding", "engagement_id", unique=True,
+                            sqlite_where=text("status = 'succeeded'"),
+                            postgresql_where=text("status = 'succeeded'")))
 
     engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id", ondelete="CASCADE"), index=True)
     provider: Mapped[str] = mapped_column(String(10))
@@ -64,7 +76,12 @@ class Charge(_Movement, db.Model):
 
 
 class Transfer(_Movement, db.Model):
-    """Paying a specialist their share (pending -> submitting -> paid | failed); reversals reduce it."""
+    """Paying a specialist their share; reversals reduce it.
+
+    awaiting_account -> pending -> submitting -> paid, or -> retrying (network, 429, 5xx: same key, later)
+    or -> refused (Stripe said no) / stuck (out of attempts), which an operator's retry or the account
+    becoming ready restarts under a new idempotency key.
+    """
 
     __tablename__ = "payment_transfers"
     __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),
@@ -78,7 +95,8 @@ class Transfer(_Movement, db.Model):
 
 
 class Refund(_Movement, db.Model):
-    """Money going back to the business (pending -> submitting -> succeeded | failed)."""
+    """Money going back to the business: pending -> submitting -> processing (pending at Stripe) -> succeeded,
+    or failed (Stripe failed it) / refused / stuck, which an operator's retry restarts under a new key."""
 
     __tablename__ = "payment_refunds"
     __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)

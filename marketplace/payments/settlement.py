@@ -27,6 +27,9 @@ from marketplace.payments.models import Charge
 
 log = logging.getLogger(__name__)
 BATCH = 100
+# A charge the business paid: the engagement's funding charge, or a duplicate or late one refunded in full
+# (Stripe keeps the processing fee of those too).
+PAID = ("succeeded", "duplicate", "late")
 
 
 def post_fee(bt: BalanceTransaction, *, stripe_source: str, engagement_id: int | None, what: str) -> None:
@@ -69,7 +72,7 @@ def settle_due() -> int:
     if not uses_stripe():
         return 0
     ids = db.session.scalars(
-        select(Charge.id).where(Charge.provider == "stripe", Charge.status == "succeeded",
+        select(Charge.id).where(Charge.provider == "stripe", Charge.status.in_(PAID),
                                 Charge.payment_intent_id.is_not(None),
                                 or_(Charge.external_id.is_(None), Charge.balance_transaction_id.is_(None)))
         .order_by(Charge.id).limit(BATCH)).all()

@@ -79,10 +79,13 @@ def connect_payout_account():
     if not uses_stripe():
         return redirect(url_for("payments.sandbox_onboarding"))
     gateway = get_gateway()
-    account = services.payout_account_for(current_user)
+    # The row is committed before Stripe creates the account, so an `account.updated` that arrives before
+    # the id is stored finds it (by the account's metadata) instead of being lost.
+    account = services.ensure_payout_account(current_user, "stripe", None)
+    db.session.commit()
     try:
-        if account is None:
-            account = services.ensure_payout_account(current_user, "stripe", gateway.create_payout_account(current_user))
+        if account.external_id is None:
+            services.attach_account_id(account, gateway.create_payout_account(current_user))
             db.session.commit()
         url = gateway.onboarding_url(account, return_url=url_for("payments.payout_return", _external=True),
                                      refresh_url=url_for("payments.payout_account", _external=True))
@@ -97,7 +100,7 @@ def connect_payout_account():
 @login_required
 def payout_return():
     account = services.payout_account_for(current_user)
-    if account is not None and uses_stripe():
+    if account is not None and account.external_id and uses_stripe():
         try:
             services.apply_account_state(account, get_gateway().account_state(account))
             db.session.commit()

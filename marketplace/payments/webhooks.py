@@ -19,19 +19,11 @@ from marketplace.engagements import transitions
 from marketplace.extensions import db
 from marketplace.notifications.services import notify
 from marketplace.payments import card_disputes, event_shape, settlement
-from marketplace.payments.executor import record_refund_done, record_transfer_paid
-from marketplace.payments.gateway import account_state_of
+from marketplace.payments.executor import record_refund_state, record_transfer_paid
+from marketplace.payments.gateway import GatewayError, account_state_of, get_gateway, uses_stripe
 from marketplace.payments.models import Charge, PayoutAccount, Refund, Transfer, WebhookEvent
 
 log = logging.getLogger(__name__)
-
-
-class _Obj(dict):
-    """Attribute access over a plain dict, for account_state_of()."""
-
-    def __getattr__(self, name):
-        value = self.get(name)
-        return _Obj(value) if isinstance(value, dict) else value
 
 
 def receive(payload: bytes) -> tuple[str, dict | None]:
@@ -116,13 +108,13 @@ def _session_paid(obj: dict, event: dict) -> str:
     # The charge id (what Stripe's balance, transfers and disputes name) and its fee, asked before
     # confirming so the funding is posted under it; if Stripe can't say now, the job fills it in.
     found = None
-    if charge.status != "succeeded" or charge.external_id is None:
+    if charge.status not in settlement.PAID or charge.external_id is None:
         found = settlement.fetch_funding_charge(charge, obj["payment_intent"])
     outcome = transitions.confirm_funding(charge, payment_intent_id=obj["payment_intent"],
                                           external_id=found.charge_id if found else None,
                                           amount=obj.get("amount_total"), currency=obj.get("currency"))
     db.session.refresh(charge)
-    if charge.status == "succeeded" and charge.payment_intent_id == obj["payment_intent"]:
+    if charge.status in settlement.PAID and charge.payment_intent_id == obj["payment_intent"]:
         settlement.record_funding_charge(charge, found)
     return outcome
 
@@ -154,29 +146,41 @@ def _intent_failed(obj: dict, event: dict) -> str:
 
 
 def _refund_for(obj: dict) -> Refund | None:
+    found = db.session.scalar(select(Refund).where(Refund.external_id == obj.get("id")))
+    if found is not None:
+        return found
     metadata = obj.get("metadata") or {}
     if str(metadata.get("refund_id", "")).isdigit():
         found = db.session.get(Refund, int(metadata["refund_id"]))
-        if found is not None:
+        # A refund row retried by an operator is a new Stripe refund: an event about an earlier attempt's
+        # refund (another key) is not about the row's current one.
+        if found is not None and metadata.get("attempt", found.idempotency_key) == found.idempotency_key:
             return found
-    return db.session.scalar(select(Refund).where(Refund.external_id == obj.get("id")))
+    return None
 
 
-def _refund_updated(obj: dict, event: dict) -> str:
+def _refund_event(obj: dict, event: dict) -> str:
+    """refund.created / refund.updated / refund.failed: the refund's state drives the row. Events are
+    triggers: the refund is fetched from Stripe so that a late or replayed event can't move it back."""
     refund = _refund_for(obj)
-    if refund is None:
+    if refund is None or not obj.get("id"):
         return "ignored: unknown refund"
-    status = "failed" if event["type"] == "refund.failed" else obj.get("status", "")
-    return "refund recorded" if record_refund_done(refund, obj["id"], status) else f"refund {status}"
+    status, reason = obj.get("status") or "", obj.get("failure_reason") or ""
+    if event.get("type") == "refund.failed":
+        status = "failed"
+    if uses_stripe() and not str(obj["id"]).startswith("sbx_"):
+        try:
+            state = get_gateway().refund_state(obj["id"])
+            status, reason = state.status, state.failure_reason or reason
+        except GatewayError:
+            pass  # the payload is all we have; the job checks refunds still pending later
+    changed = record_refund_state(refund, obj["id"], status, reason)
+    return f"refund {refund.status}" if changed else f"ignored: refund already {refund.status}"
 
 
 def _charge_refunded(obj: dict, event: dict) -> str:
-    outcomes = []
-    for item in ((obj.get("refunds") or {}).get("data") or []):
-        refund = _refund_for(item)
-        if refund is not None and record_refund_done(refund, item["id"], item.get("status", "")):
-            outcomes.append(item["id"])
-    return f"refunds recorded: {', '.join(outcomes)}" if outcomes else "ignored: nothing new"
+    # Since API version 2022-11-15 a Charge doesn't embed its refunds: the refund.* events carry them.
+    return "ignored: refunds are followed through refund.* events"
 
 
 def _transfer_created(obj: dict, event: dict) -> str:
@@ -201,11 +205,11 @@ def _dispute(obj: dict, event: dict) -> str:
 
 
 def _account_updated(obj: dict, event: dict) -> str:
-    account = db.session.scalar(select(PayoutAccount).where(PayoutAccount.external_id == obj.get("id")))
+    from marketplace.payments.services import account_for_event, apply_account_state
+    account = account_for_event(obj.get("id"), obj.get("metadata") or {})
     if account is None:
         return "ignored: unknown account"
-    from marketplace.payments.services import apply_account_state
-    promoted = apply_account_state(account, account_state_of(_Obj(obj)))
+    promoted = apply_account_state(account, account_state_of(obj))
     return f"account {account.status}; {len(promoted)} transfers now due"
 
 
@@ -227,8 +231,9 @@ HANDLERS = {
     "checkout.session.expired": _session_expired,
     "payment_intent.payment_failed": _intent_failed,
     "charge.refunded": _charge_refunded,
-    "refund.updated": _refund_updated,
-    "refund.failed": _refund_updated,
+    "refund.created": _refund_event,
+    "refund.updated": _refund_event,
+    "refund.failed": _refund_event,
     "charge.dispute.created": _dispute,
     "charge.dispute.closed": _dispute,
     "charge.dispute.funds_withdrawn": _dispute,

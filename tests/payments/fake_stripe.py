@@ -195,9 +195,11 @@ class FakeStripe(stripe.HTTPClient):
         raw = post_data.decode() if isinstance(post_data, bytes) else (post_data or "")
         pairs = parse_qsl(raw if method == "POST" else parts.query, keep_blank_values=True)
         params = dict(pairs)  # flat form, as sent: what tests assert on
-        key = {k.lower(): v for k, v in (headers or {}).items()}.get("idempotency-key")
+        lowered = {k.lower(): v for k, v in (headers or {}).items()}
+        key = lowered.get("idempotency-key")
         with self.lock:
-            self.requests.append({"method": method, "path": parts.path, "params": params, "key": key})
+            self.requests.append({"method": method, "path": parts.path, "params": params, "key": key,
+                                  "stripe_version": lowered.get("stripe-version")})
             failure = self._take_failure(parts.path)
             if failure is not None and failure.get("network") and not failure["after"]:
                 raise stripe.APIConnectionError("Network error (fake): connection reset", should_retry=True)
@@ -209,6 +211,8 @@ class FakeStripe(stripe.HTTPClient):
                                           f"'{key}' if you meant to execute a different request.",
                                           type_="idempotency_error")
                     return json.dumps(body), status, {"request-id": f"req_{next(self.ids)}"}
+                if failure is not None and failure.get("network"):
+                    raise stripe.APIConnectionError("Network error (fake): response lost", should_retry=True)
                 return stored["body"], stored["status"], {**stored["headers"], "idempotent-replayed": "true"}
             body, status, store = self._respond(method, parts.path, pairs, failure)
             rheaders = {"request-id": f"req_{next(self.ids)}"}

@@ -33,6 +33,7 @@ def stripe_fund(client, login_as, fake, engagement, *, settlement_currency=None)
 
     from marketplace.payments.models import Charge
     from tests.payments.conftest import post_event
+    client.post("/logout")
     login_as(engagement.business)
     response = client.post(f"/engagements/{engagement.id}/fund")
     assert response.status_code == 303 and response.location.startswith("https://checkout.stripe.test/c/pay/cs_")

@@ -1,8 +1,11 @@
 """Stripe through the real SDK (stripe-python 16) against FakeStripe: no network."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
+from marketplace.core.time import utcnow
 from marketplace.engagements import transitions
 from marketplace.engagements.models import EngagementStatus as S
 from marketplace.extensions import db
@@ -50,7 +53,7 @@ def test_release_transfers_with_source_transaction_and_idempotency_key(client, l
     login_as(e.business)
     assert client.post(f"/engagements/{e.id}/approve").status_code == 302
     [call] = fake_stripe.calls("POST", "/v1/transfers")
-    assert call["key"] == f"transfer:eng_{e.id}"
+    assert call["key"] == f"test:transfer:eng_{e.id}"  # PAYMENTS_INSTALL_ID is "test"
     assert call["params"]["source_transaction"] == fake_stripe.objects[charge.payment_intent_id]["latest_charge"]
     assert call["params"]["destination"] == "acct_test_ready"
     assert call["params"]["amount"] == str(45_678 - 4_568)
@@ -69,23 +72,26 @@ def test_a_network_error_then_success_retries_with_the_same_idempotency_key(clie
     fake_stripe.network_error_next("/v1/transfers")
     assert executor.execute_transfer(transfer.id) == "paid"
     calls = fake_stripe.calls("POST", "/v1/transfers")
-    assert len(calls) == 2 and {c["key"] for c in calls} == {f"transfer:eng_{e.id}"}
+    assert len(calls) == 2 and {c["key"] for c in calls} == {f"test:transfer:eng_{e.id}"}
 
-    # Down for longer than the SDK's retries: recorded as failed, and the job resends the same key.
+    # Down for longer than the SDK's retries: retrying, and the job resends the same key after the backoff.
     e2 = factories.create_engagement(business=e.business, freelancer=e.freelancer)
     _fund(client, login_as, fake_stripe, e2)
     transitions.deliver(e2.freelancer, e2, "done")
     t2 = transitions.approve(e2.business, e2)
     db.session.commit()
     fake_stripe.network_error_next("/v1/transfers", times=3)
-    assert executor.execute_transfer(t2.id).startswith("failed")
+    assert executor.execute_transfer(t2.id).startswith("retrying")
     db.session.refresh(t2)
-    assert t2.status == "failed" and ledger.balance("freelancer_payable", "USD", engagement_id=e2.id) < 0
+    assert t2.status == "retrying" and ledger.balance("freelancer_payable", "USD", engagement_id=e2.id) < 0
+    assert executor.process_due() == 0  # not before its backoff
+    t2.next_attempt_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
     assert executor.process_due() == 1
     db.session.refresh(t2)
     assert t2.status == "paid"
     keys = [c["key"] for c in fake_stripe.calls("POST", "/v1/transfers")]
-    assert keys.count(f"transfer:eng_{e2.id}") == 4
+    assert keys.count(f"test:transfer:eng_{e2.id}") == 4
     assert_ledger_ok()
 
 
@@ -142,7 +148,16 @@ def test_a_failed_reversal_is_recorded_not_raised(client, login_as, fake_stripe)
                                                    "message": "Insufficient funds in the connected account."})
     assert "Insufficient funds" in executor.execute_reversal(reversal.id)
     db.session.refresh(reversal)
-    assert reversal.status == "failed"
+    assert reversal.status == "refused" and "Insufficient funds" in reversal.failure_message
+    # A refusal is final for its key: the job doesn't resend it (Stripe would only replay the refusal) ...
+    assert executor.process_due() == 0
+    assert len(fake_stripe.calls("POST", f"/v1/transfers/{transfer.external_id}/reversals")) == 1
+    # ... an operator retries once the specialist's balance is back: a new operation, a new key.
+    services.retry_payment(factories.create_operator(), reversal)
+    db.session.commit()
+    assert executor.execute_reversal(reversal.id) == "succeeded"
+    first, second = fake_stripe.calls("POST", f"/v1/transfers/{transfer.external_id}/reversals")
+    assert second["key"] == first["key"] + ":try2"
     assert_ledger_ok()
 
 
