@@ -93,7 +93,7 @@ def _balance_transaction(bt, where: str) -> None:
 def _object(obj: dict, where: str = "data.object") -> None:
     """The fields handlers read, wherever they appear: checked when present."""
     _id(obj.get("id"), f"{where}.id", optional=False)
-    for key in ("object", "status", "payment_status", "reason"):
+    for key in ("object", "status", "payment_status", "reason", "failure_reason"):
         _text(obj.get(key), f"{where}.{key}", SHORT)
     _text(obj.get("failure_message"), f"{where}.failure_message", LONG)
     for key in ("amount", "amount_total"):

@@ -54,6 +54,8 @@ SHAPES = {
     "dispute without id": _event("charge.dispute.created", _dispute(id=...)),
     "refund without id": _event("refund.updated", {"object": "refund", "status": "succeeded",
                                                    "metadata": {"refund_id": "1"}}),
+    "refund failure reason an object": _event("refund.failed", {"id": "re_1", "object": "refund", "status": "failed",
+                                                                "failure_reason": {"code": 1}}),
     "refund id a number": _event("refund.failed", {"id": 12, "object": "refund", "status": "failed"}),
     "non-numeric dispute amount": _event("charge.dispute.created", _dispute(amount="12.50")),
     "non-numeric transfer amount": _event("transfer.created", {"id": "tr_1", "object": "transfer", "amount": "ten"}),
