@@ -47,6 +47,12 @@ class _Side:
         return self.amount - self.fee
 
 
+def _stripe_object_of(source_id: str) -> str:
+    # "re_123:failed" is a second posting about the Stripe object re_123.
+    head = source_id.split(":", 1)[0]
+    return head if head.startswith(STRIPE_PREFIXES) else source_id
+
+
 def _ledger_by_stripe_object() -> dict[str, _Side]:
     """What the ledger says moved through platform_cash, per Stripe object: its amount and Stripe's fee."""
     from marketplace.payments.ledger import CASH, FEE_KINDS
@@ -61,7 +67,7 @@ def _ledger_by_stripe_object() -> dict[str, _Side]:
         .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
         .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id).where(LedgerAccount.code == CASH))
     for source_id, stripe_source, kind, amount, currency in rows:
-        key = stripe_source or charge_of_intent.get(source_id) or source_id
+        key = stripe_source or charge_of_intent.get(source_id) or _stripe_object_of(source_id)
         side = sides.setdefault(key, _Side(currency=currency.lower()))
         if kind in FEE_KINDS:
             side.fee -= amount

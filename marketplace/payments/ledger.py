@@ -50,6 +50,7 @@ KIND_ACCOUNTS: dict[str, frozenset[str]] = {
     "dispute_resolution": frozenset({HELD, FEES, PAYABLE, REFUNDS}),
     "transfer": frozenset({PAYABLE, CASH}),
     "refund": frozenset({REFUNDS, CASH}),
+    "refund_failed": frozenset({CASH, REFUNDS}),                # a refund Stripe failed after success
     "transfer_reversal": frozenset({CASH, DISPUTES}),
     "card_dispute": frozenset({DISPUTES, CASH}),                # before fees were recorded
     "stripe_fee": frozenset({STRIPE_FEES, CASH}),               # a balance transaction's fee

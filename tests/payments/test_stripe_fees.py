@@ -105,3 +105,23 @@ def test_ledger_check_prints_a_line_per_transaction_kind(app, client, login_as, 
     for kind in ledger.KIND_ACCOUNTS:
         assert f"  {kind}: " in result.output
     assert "  stripe_fee: 1 transaction(s)" in result.output and "ledger check: OK" in result.output
+
+
+def test_a_refund_that_fails_after_succeeding_checks_and_reconciles(client, login_as, fake_stripe):
+    from marketplace.payments.models import Refund
+    from tests.payments.conftest import post_event
+    e = factories.create_engagement(amount=30_000)
+    stripe_fund(client, login_as, fake_stripe, e)
+    client.post("/logout")
+    login_as(e.freelancer)
+    client.post(f"/engagements/{e.id}/cancel", data={"note": "ill"})
+    refund = db.session.scalar(select(Refund).where(Refund.engagement_id == e.id))
+    post_event(client, fake_stripe.settle_refund(refund.external_id))
+    assert reconcile(get_gateway()) == []
+    post_event(client, fake_stripe.settle_refund(refund.external_id, "failed"))
+    db.session.refresh(refund)
+    assert refund.status == "failed"
+    kinds = set(db.session.scalars(select(LedgerTransaction.kind)))
+    assert "refund_failed" in kinds
+    assert_ledger_ok()
+    assert reconcile(get_gateway()) == []
