@@ -157,6 +157,9 @@ class Config:
     # The currency the platform's Stripe balance settles in: card payments in another currency are refused
     # (a transfer's source_transaction must be in the currency of the charge's balance transaction).
     STRIPE_SETTLEMENT_CURRENCY = _env("STRIPE_SETTLEMENT_CURRENCY", "USD")
+    # A payout, refund or reversal still in flight after this many hours is listed among the payments
+    # needing attention (and operators are emailed about it).
+    PAYMENTS_STUCK_AFTER_HOURS = _env_int("PAYMENTS_STUCK_AFTER_HOURS", 24)
     # A delivered engagement the business neither approves nor disputes is approved after this many days.
     AUTO_APPROVE_DAYS = _env_int("AUTO_APPROVE_DAYS", 14)
 

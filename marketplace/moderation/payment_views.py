@@ -19,7 +19,7 @@ bp = Blueprint("payment_attention", __name__)
 def index():
     items = attention.items_for(current_user)
     return render_template("moderation/payments.html", items=items, form=OptionalReasonForm(prefix="retry"),
-                           stuck_hours=int(attention.STUCK_AFTER.total_seconds() // 3600))
+                           stuck_hours=int(attention.stuck_after().total_seconds() // 3600))
 
 
 @bp.post("/moderation/payments/<kind>/<int:row_id>/retry")

@@ -2,7 +2,7 @@
 
 An item is a payout, refund or payout reversal that Stripe refused or failed,
 or that ran out of automatic attempts (with Stripe's message); one still in
-flight past STUCK_AFTER (an event lost, a job not running); or an open card
+flight past PAYMENTS_STUCK_AFTER_HOURS (an event lost, a job not running); or an open card
 dispute. Each item is announced to operators once when it enters the list
 (in-app and by email), recorded as a `PaymentAlert` under a key that includes
 its state and attempt, so the same failure is announced once but a new
@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -28,9 +29,8 @@ from marketplace.payments.models import (CARD_DISPUTE_CLOSED, CardDispute, Payme
 
 # States an operator must act on (refused / stuck / failed: nothing automatic will move them).
 NEEDS_OPERATOR = ("failed", "refused", "stuck")
-# States that move on their own, unless something is wrong: listed once older than STUCK_AFTER.
+# States that move on their own, unless something is wrong: listed once older than PAYMENTS_STUCK_AFTER_HOURS.
 IN_FLIGHT = ("pending", "submitting", "retrying", "processing")
-STUCK_AFTER = timedelta(hours=24)
 MOVEMENTS = {"payout": Transfer, "refund": Refund, "reversal": TransferReversal}
 LABELS = {"payout": "Payout to a specialist", "refund": "Refund to a business", "reversal": "Payout reversal",
           "card_dispute": "Card dispute"}
@@ -48,7 +48,7 @@ class Item:
     message: str
     since: datetime
     attempts: int = 0
-    late: bool = False     # in flight past STUCK_AFTER rather than refused/failed
+    late: bool = False     # in flight past PAYMENTS_STUCK_AFTER_HOURS rather than refused/failed
 
     @property
     def key(self) -> str:
@@ -77,10 +77,14 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+def stuck_after() -> timedelta:
+    return timedelta(hours=current_app.config["PAYMENTS_STUCK_AFTER_HOURS"])
+
+
 def collect(now: datetime | None = None) -> list[Item]:
     """Every item needing attention, oldest first (no permission check: for jobs)."""
     now = now or utcnow()
-    cutoff = now - STUCK_AFTER
+    cutoff = now - stuck_after()
     items: list[Item] = []
     for kind, model in MOVEMENTS.items():
         rows = db.session.scalars(select(model).where(or_(
