@@ -280,10 +280,10 @@ EXECUTORS = ((Refund, execute_refund), (Transfer, execute_transfer), (TransferRe
 
 
 def execute_for_engagement(engagement_id: int) -> None:
-    """After a committed decision: send whatever it recorded (a failure stays recorded for the job)."""
+    """After a committed decision: send whatever it recorded and is due (a failure stays recorded for the job)."""
     for model, run in EXECUTORS:
         ids = db.session.scalars(select(model.id).where(model.engagement_id == engagement_id,
-                                                        model.status == "pending")).all()
+                                                        _due(model, utcnow()))).all()
         for row_id in ids:
             try:
                 run(row_id)
