@@ -140,8 +140,10 @@ def restart(row, *, destination: str | None = None) -> None:
             row.status, row.destination = "awaiting_account", None
         else:
             row.destination = destination
-    if isinstance(row, Refund):
-        row.external_id = None  # a failed refund keeps no claim on the new one's id
+    if isinstance(row, Refund) and row.external_id:
+        # The new attempt is a new Stripe refund; the failed one stays findable from the row's message.
+        row.failure_message = f"Earlier attempt {row.external_id}: {row.failure_message}"[:300]
+        row.external_id = None
     row.updated_at = utcnow()
     db.session.flush()
 
