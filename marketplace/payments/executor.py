@@ -140,8 +140,10 @@ def restart(row, *, destination: str | None = None) -> None:
             row.status, row.destination = "awaiting_account", None
         else:
             row.destination = destination
-    if isinstance(row, Refund):
-        row.external_id = None  # a failed refund keeps no claim on the new one's id
+    if isinstance(row, Refund) and row.external_id:
+        # The new attempt is a new Stripe refund; the failed one stays findable from the row's message.
+        row.failure_message = f"Earlier attempt {row.external_id}: {row.failure_message}"[:300]
+        row.external_id = None
     row.updated_at = utcnow()
     db.session.flush()
 
@@ -280,10 +282,10 @@ EXECUTORS = ((Refund, execute_refund), (Transfer, execute_transfer), (TransferRe
 
 
 def execute_for_engagement(engagement_id: int) -> None:
-    """After a committed decision: send whatever it recorded (a failure stays recorded for the job)."""
+    """After a committed decision: send whatever it recorded and is due (a failure stays recorded for the job)."""
     for model, run in EXECUTORS:
         ids = db.session.scalars(select(model.id).where(model.engagement_id == engagement_id,
-                                                        model.status == "pending")).all()
+                                                        _due(model, utcnow()))).all()
         for row_id in ids:
             try:
                 run(row_id)

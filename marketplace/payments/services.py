@@ -154,8 +154,9 @@ def reverse_transfer(operator: User, engagement: Engagement, amount: int, reason
 
 def retry_payment(operator: User, payment: Transfer | Refund | TransferReversal) -> Transfer | Refund | TransferReversal:
     """An operator retries a payout, refund or reversal that was refused, failed or ran out of attempts,
-    after fixing the cause: a new operation at the gateway under a new idempotency key (flush only; the
-    caller commits, then sends it with `executor.execute_for_engagement`)."""
+    after fixing the cause: a new operation at the gateway under a new idempotency key. A payment still
+    `retrying` is resent now under its key instead. Flush only; the caller commits, then sends it with
+    `executor.execute_for_engagement(payment.engagement_id)` (or leaves it to the job)."""
     if not operator.is_operator:
         raise Forbidden("Only an operator can retry a payment.")
     transitions._require_active_user(operator)
@@ -165,13 +166,21 @@ def retry_payment(operator: User, payment: Transfer | Refund | TransferReversal)
         raise Conflict("This payment is not waiting for a retry" + (
             " (it is waiting for the specialist's payout account)." if payment.status == "awaiting_account"
             else f" (it is {payment.status})."))
+    engagement = db.session.get(Engagement, payment.engagement_id)
+    what = {Transfer: "payout", Refund: "refund", TransferReversal: "payout reversal"}[type(payment)]
+    if payment.status == "retrying":
+        # Nothing definite happened yet (network, 429, 5xx): resend the same operation now, same key, since
+        # the first request may have gone through.
+        payment.next_attempt_at = utcnow()
+        db.session.flush()
+        transitions._event(engagement, operator, engagement.status.value, engagement.status.value,
+                           f"Operator resent the {what} of {payment.amount} minor units")
+        return payment
     destination = None
     if isinstance(payment, Transfer):
         account = transitions.payout_account_of(payment.freelancer_id)
         destination = account.external_id if account is not None and account.status == "ready" else None
     restart(payment, destination=destination)
-    engagement = db.session.get(Engagement, payment.engagement_id)
-    what = {Transfer: "payout", Refund: "refund", TransferReversal: "payout reversal"}[type(payment)]
     transitions._event(engagement, operator, engagement.status.value, engagement.status.value,
                        f"Operator retried the {what} of {payment.amount} minor units"
                        + ("; it waits for the specialist's payout account" if payment.status == "awaiting_account"
@@ -192,6 +201,8 @@ class MoneyRow:
     transferred: int   # actually sent to the specialist
     pending_payout: int
     awaiting_account: bool
+    refund_problem: str = ""       # why a refund needs an operator (Stripe failed or refused it), if one does
+    refund_problem_amount: int = 0
 
 
 def _rows(engagements: list[Engagement]) -> list[MoneyRow]:
@@ -207,6 +218,8 @@ def _rows(engagements: list[Engagement]) -> list[MoneyRow]:
     paid = sums(Charge, Charge.status.in_(("succeeded", "duplicate", "late")))  # refunds count the returns
     refunded = sums(Refund, Refund.status == "succeeded")
     transfers = {t.engagement_id: t for t in db.session.scalars(select(Transfer).where(Transfer.engagement_id.in_(ids)))}
+    problems = {r.engagement_id: r for r in db.session.scalars(
+        select(Refund).where(Refund.engagement_id.in_(ids), Refund.status.in_(("failed", "refused", "stuck"))))}
     from marketplace.core.money import split_fee
     rows = []
     for e in engagements:
@@ -218,9 +231,12 @@ def _rows(engagements: list[Engagement]) -> list[MoneyRow]:
         fee, payout = split_fee(released, e.fee_bps)
         t = transfers.get(e.id)
         transferred = t.amount - t.amount_reversed if t is not None and t.status == "paid" else 0
+        problem = problems.get(e.id)
         rows.append(MoneyRow(e, int(paid.get(e.id, 0)), int(refunded.get(e.id, 0)), released, fee, payout,
                              transferred, payout - transferred if released else 0,
-                             t is not None and t.status == "awaiting_account"))
+                             t is not None and t.status == "awaiting_account",
+                             (problem.failure_message or "the payment provider failed it.") if problem else "",
+                             problem.amount if problem else 0))
     return rows
 
 

@@ -122,7 +122,19 @@ def test_retryable_failures_back_off_exponentially_then_stop_and_an_operator_res
     _delivered(client, login_as, fake_stripe, e)
     transfer = transitions.approve(e.business, e)
     db.session.commit()
-    for attempt in range(1, executor.MAX_ATTEMPTS + 1):
+    # An operator may resend a payment that is waiting for its backoff: same key, since it may have gone through.
+    fake_stripe.network_error_next("/v1/transfers", times=3)
+    executor.execute_transfer(transfer.id)
+    services.retry_payment(factories.create_operator(), transfer)
+    db.session.commit()
+    fake_stripe.network_error_next("/v1/transfers", times=3)
+    executor.execute_for_engagement(e.id)
+    db.session.refresh(transfer)
+    assert transfer.attempts == 2 and {c["key"] for c in fake_stripe.calls("POST", "/v1/transfers")} == {
+        transfer.idempotency_key}
+    transfer.next_attempt_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    for attempt in range(3, executor.MAX_ATTEMPTS + 1):
         fake_stripe.network_error_next("/v1/transfers", times=3)  # longer than the SDK's own retries
         before = utcnow()
         executor.execute_transfer(transfer.id)
@@ -168,6 +180,10 @@ def test_a_failed_refund_stays_failed_is_told_and_an_operator_retry_repays(clien
     assert refund.status == "failed" and "expired or canceled card" in refund.failure_message
     [told] = _notified(e.business, "refund_failed")
     assert "30" in told.title and "Our team has been alerted" in told.body
+    client.post("/logout")
+    login_as(e.business)
+    page = client.get(f"/engagements/{e.id}").get_data(as_text=True)
+    assert "go through: Stripe failed the refund (expired or canceled card)." in page
     # The job never resends the old key (Stripe would replay the original `pending`).
     executor.process_due()
     db.session.refresh(refund)
