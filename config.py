@@ -163,6 +163,15 @@ class Config:
     # (test mode, ledger-only money); "sandbox" or "stripe" force one.
     PAYMENTS_GATEWAY = _env("PAYMENTS_GATEWAY", "auto")
     STRIPE_MAX_NETWORK_RETRIES = _env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
+    # Starts every idempotency key sent to the gateway: give each install sharing a Stripe account its own
+    # (letters, digits, - and _; at most 24 characters). Required in production when Stripe is used.
+    PAYMENTS_INSTALL_ID = _env("PAYMENTS_INSTALL_ID", "dev")
+    # The currency the platform's Stripe balance settles in: card payments in another currency are refused
+    # (a transfer's source_transaction must be in the currency of the charge's balance transaction).
+    STRIPE_SETTLEMENT_CURRENCY = _env("STRIPE_SETTLEMENT_CURRENCY", "USD")
+    # A payout, refund or reversal still in flight after this many hours is listed among the payments
+    # needing attention (and operators are emailed about it).
+    PAYMENTS_STUCK_AFTER_HOURS = _env_int("PAYMENTS_STUCK_AFTER_HOURS", 24)
     # A delivered engagement the business neither approves nor disputes is approved after this many days.
     AUTO_APPROVE_DAYS = _env_int("AUTO_APPROVE_DAYS", 14)
 
@@ -191,6 +200,7 @@ class DevelopmentConfig(Config):
 class TestingConfig(Config):
     APP_ENV = "testing"
     TESTING = True
+    PAYMENTS_INSTALL_ID = "test"
     SECRET_KEY = "testing-secret-key"
     SQLALCHEMY_DATABASE_URI = _database_url("sqlite://", "TEST_DATABASE_URL")
     # Forms are tested without tokens; tests/test_csrf.py switches CSRF back on.
@@ -215,6 +225,8 @@ class ProductionConfig(Config):
     def validate(cls) -> None:
         if _env("SECRET_KEY") is None:
             raise RuntimeError("SECRET_KEY must be set in production")
+        if _env("STRIPE_SECRET_KEY") and _env("PAYMENTS_INSTALL_ID") is None:
+            raise RuntimeError("PAYMENTS_INSTALL_ID must be set in production when Stripe is used")
 
 
 CONFIGS = {

@@ -129,6 +129,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.messaging.views import bp as messaging_bp
     from marketplace.moderation.dispute_views import bp as disputes_bp
     from marketplace.moderation.metrics_views import bp as metrics_bp
+    from marketplace.moderation.payment_views import bp as payment_attention_bp
     from marketplace.moderation.report_views import bp as reports_bp
     from marketplace.moderation.views import bp as moderation_bp
     from marketplace.notifications.views import bp as notifications_bp
@@ -141,8 +142,10 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (web_bp, accounts_bp, profiles_bp, outbox_bp, tasks_bp, bidding_bp, contracts_bp, engagements_bp,
                messaging_bp, notifications_bp, payments_bp, reviews_bp, reports_bp, moderation_bp, disputes_bp,
-               metrics_bp):
+               metrics_bp, payment_attention_bp):
         app.register_blueprint(bp)
+    from marketplace.payments.attention import connect_signals
+    connect_signals()
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -22,11 +22,15 @@ def _due_jobs() -> list[tuple[str, Callable[[], int]]]:
     from marketplace.notifications.services import send_message_digests
     from marketplace.outbox.services import deliver_queued
     from marketplace.payments.executor import process_due
+    from marketplace.payments.attention import alert_operators
+    from marketplace.payments.settlement import settle_due
     from marketplace.reviews.services import reveal_due, send_review_reminders
     return [
         ("message digests", send_message_digests),
         ("auto-approve deliveries", auto_approve_due),
         ("payments due", process_due),  # after auto-approval, so its transfers go out in the same run
+        ("stripe charges and fees", settle_due),
+        ("payments needing attention", alert_operators),   # after the payments, so new failures are told
         ("reveal reviews", reveal_due),
         ("review reminders", send_review_reminders),
         ("expired login lockouts", purge_expired),

@@ -32,6 +32,7 @@ from marketplace.engagements.models import (SETTLED_ENGAGEMENT_STATUSES, Engagem
 from marketplace.extensions import db
 from marketplace.notifications.services import notify
 from marketplace.payments import ledger
+from marketplace.payments.keys import idempotency_key
 from marketplace.payments.ledger import CASH, FEES, HELD, PAYABLE, REFUNDS, Line
 from marketplace.payments.models import Charge, PayoutAccount, Refund, Transfer
 
@@ -106,10 +107,18 @@ def _event(engagement: Engagement, actor: User | None, from_status: str | None, 
     db.session.expire(engagement, ["events"])
 
 
+def _require_no_card_dispute(engagement: Engagement) -> None:
+    """A card dispute freezes the money: nothing is released or refunded until it is settled."""
+    from marketplace.payments.card_disputes import FROZEN, open_dispute_for
+    if open_dispute_for(engagement.id) is not None:
+        raise Conflict(FROZEN)
+
+
 def funded_charge(engagement: Engagement) -> Charge | None:
-    """The payment that funded the engagement (the first one that succeeded)."""
+    """The payment that funded the engagement: the only `succeeded` charge (a unique index guarantees it;
+    a second payment is `duplicate` or `late`, whatever the order of ids or of events)."""
     return db.session.scalar(select(Charge).where(Charge.engagement_id == engagement.id,
-                                                  Charge.status == "succeeded").order_by(Charge.id).limit(1))
+                                                  Charge.status == "succeeded"))
 
 
 def payout_account_of(user_id: int) -> PayoutAccount | None:
@@ -121,7 +130,7 @@ def _new_transfer(engagement: Engagement, amount: int) -> Transfer:
     account = payout_account_of(engagement.freelancer_id)
     ready = account is not None and account.status == "ready"
     transfer = Transfer(engagement_id=engagement.id, freelancer_id=engagement.freelancer_id, amount=amount,
-                        currency=engagement.currency, idempotency_key=f"transfer:eng_{engagement.id}",
+                        currency=engagement.currency, idempotency_key=idempotency_key("transfer", f"eng_{engagement.id}"),
                         status="pending" if ready else "awaiting_account",
                         destination=account.external_id if ready else None)
     db.session.add(transfer)
@@ -132,7 +141,7 @@ def _new_transfer(engagement: Engagement, amount: int) -> Transfer:
 def _new_refund(engagement: Engagement, charge: Charge, amount: int, reason: str) -> Refund:
     n = db.session.scalar(select(func.count()).select_from(Refund).where(Refund.engagement_id == engagement.id))
     refund = Refund(engagement_id=engagement.id, charge_id=charge.id, amount=amount, currency=charge.currency,
-                    idempotency_key=f"refund:eng_{engagement.id}:{n + 1}", reason=reason[:200])
+                    idempotency_key=idempotency_key("refund", f"eng_{engagement.id}", n + 1), reason=reason[:200])
     db.session.add(refund)
     db.session.flush()
     return refund
@@ -153,6 +162,12 @@ def begin_funding(actor: User, engagement: Engagement, provider: str) -> Charge:
     from marketplace.tasks.models import ModerationStatus, TaskStatus
     if engagement.task.status == TaskStatus.REMOVED or engagement.task.moderation_status == ModerationStatus.REJECTED:
         raise Conflict("This task was taken down by our moderation team, so it can't be funded.")
+    settlement = current_app.config.get("STRIPE_SETTLEMENT_CURRENCY", "USD").upper()
+    if provider == "stripe" and engagement.currency.upper() != settlement:
+        # The payout's source_transaction must be in the currency the charge settles in.
+        raise Conflict(f"Card payments on this platform are settled in {settlement}, so an engagement priced in "
+                       f"{engagement.currency.upper()} can't be paid by card. Please contact support to have it "
+                       f"priced in {settlement}.")
     open_charge = db.session.scalar(select(Charge).where(Charge.engagement_id == engagement.id,
                                                          Charge.status == "pending", Charge.provider == provider)
                                     .order_by(Charge.id.desc()).limit(1))
@@ -160,7 +175,8 @@ def begin_funding(actor: User, engagement: Engagement, provider: str) -> Charge:
         return open_charge
     n = db.session.scalar(select(func.count()).select_from(Charge).where(Charge.engagement_id == engagement.id))
     charge = Charge(engagement_id=engagement.id, provider=provider, amount=engagement.amount,
-                    currency=engagement.currency, idempotency_key=f"checkout:eng_{engagement.id}:{n + 1}")
+                    currency=engagement.currency,
+                    idempotency_key=idempotency_key("checkout", f"eng_{engagement.id}", n + 1))
     try:
         with db.session.begin_nested():
             db.session.add(charge)
@@ -175,21 +191,28 @@ def confirm_funding(charge: Charge, *, payment_intent_id: str, external_id: str 
     engagement = db.session.get(Engagement, charge.engagement_id)
     if amount is not None and (amount != charge.amount or (currency or "").upper() != charge.currency.upper()):
         return f"ignored: paid {amount} {currency} but charge {charge.id} is {charge.amount} {charge.currency}"
+    # The charge that moves the engagement out of awaiting_funding is its funding charge (`succeeded`); any
+    # other payment is a duplicate (another charge funded it) or late (cancelled meanwhile), refunded in full.
+    db.session.refresh(engagement)
+    if engagement.status == S.AWAITING_FUNDING:
+        role, note = "succeeded", ""
+    elif funded_charge(engagement) is not None:
+        role, note = "duplicate", "Paid twice: this second payment is refunded in full."
+    else:
+        role, note = "late", (f"Payment arrived after the engagement was "
+                              f"{engagement.status.value.replace('_', ' ')}: refunded in full.")
     claimed = db.session.execute(
         update(Charge).where(Charge.id == charge.id, Charge.status.in_(("pending", "failed", "expired")))
-        .values(status="succeeded", payment_intent_id=payment_intent_id, external_id=external_id,
-                failure_message="", updated_at=utcnow()).execution_options(synchronize_session=False))
+        .values(status=role, payment_intent_id=payment_intent_id, external_id=external_id,
+                failure_message=note, updated_at=utcnow()).execution_options(synchronize_session=False))
     if claimed.rowcount != 1:
         return "already recorded"
     db.session.refresh(charge)
     ledger.post(payment_intent_id, "funding", [Line(CASH, charge.amount), Line(HELD, -charge.amount)],
-                currency=charge.currency, engagement_id=engagement.id,
+                currency=charge.currency, engagement_id=engagement.id, stripe_source=charge.external_id,
                 description=f"Business paid for engagement {engagement.id}")
-    if engagement.status != S.AWAITING_FUNDING:
-        # Paid for an engagement that no longer needs it (cancelled meanwhile, or paid twice in two
-        # tabs): the money goes straight back.
-        _refund_now(engagement, charge, charge.amount, None, "Payment arrived after the engagement "
-                    f"was {engagement.status.value.replace('_', ' ')}: refunded in full.")
+    if role != "succeeded":
+        _refund_now(engagement, charge, charge.amount, None, note)
         return "refunded: engagement no longer awaiting funding"
     if charge.amount != engagement.amount:
         # A checkout started before the business split this milestone: it paid the old amount.
@@ -261,6 +284,7 @@ def approve(actor: User | None, engagement: Engagement) -> Transfer:
                        "There is no delivery to approve yet: the specialist hasn't delivered.")
     elif engagement.status != S.DELIVERED:
         raise Conflict(CHANGED)
+    _require_no_card_dispute(engagement)
     _move(engagement, (S.DELIVERED,), S.COMPLETED, actor,
           "Approved by the business" if actor else "Approved automatically: no answer within "
           f"{current_app.config['AUTO_APPROVE_DAYS']} days of delivery",
@@ -293,8 +317,10 @@ def _notify_release(engagement: Engagement, payout: int, fee: int, transfer: Tra
 def auto_approve_due(now=None) -> int:
     """Scheduled job: approve deliveries left unanswered past their due time. Idempotent."""
     now = now or utcnow()
+    from marketplace.payments.card_disputes import frozen_engagement_ids
     due = db.session.scalars(select(Engagement).where(Engagement.status == S.DELIVERED,
-                                                      Engagement.auto_approve_at <= now)
+                                                      Engagement.auto_approve_at <= now,
+                                                      Engagement.id.not_in(frozen_engagement_ids()))
                              .order_by(Engagement.id)).all()
     done = 0
     for engagement in due:
@@ -329,6 +355,7 @@ def cancel(actor: User, engagement: Engagement, reason: str = "") -> Refund | No
     if actor.id == engagement.business_id:
         raise Forbidden("The engagement is funded: to get your money back, open a dispute so the "
                         "specialist can answer, or ask them to cancel.")
+    _require_no_card_dispute(engagement)
     charge = funded_charge(engagement)
     _move(engagement, (S.ACTIVE,), S.CANCELLED, actor,
           f"Cancelled after funding, {_money(engagement, engagement.amount)} refunded to the business"
@@ -381,6 +408,7 @@ def resolve_dispute(operator: User, engagement: Engagement, refund_amount: int, 
             raise ValidationFailed(f"The {name} amount must be zero or more (in minor units).", field=name)
     _require_state(engagement, (S.DISPUTED,), "This dispute has already been resolved."
                    if engagement.status == S.RESOLVED else "Only a disputed engagement can be resolved.")
+    _require_no_card_dispute(engagement)
     held = ledger.held_for(engagement)
     if refund_amount + release_amount != held:
         raise ValidationFailed(f"Refund and release must add up to exactly the {_money(engagement, held)} held "

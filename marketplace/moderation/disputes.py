@@ -213,7 +213,7 @@ def dispute_case(operator: User, engagement_id: int) -> DisputeCase:
     return DisputeCase(
         engagement=engagement, statements=statements_of(engagement), events=events, messages=messages,
         thread_id=thread.id if thread else None,
-        paid=total(Charge, Charge.status == "succeeded"), held=held,
+        paid=total(Charge, Charge.status.in_(("succeeded", "duplicate", "late"))), held=held,
         refunded=total(Refund, Refund.status == "succeeded"),
         transferred=total(Transfer, Transfer.status == "paid"),
         fee_if_released=engagement.fee_amount,

@@ -15,6 +15,7 @@ from marketplace.moderation.access import (forget_second_factor, mark_second_fac
                                            require_operator, second_factor_passed)
 from marketplace.moderation.forms import CodeForm, OptionalReasonForm, ReasonForm
 from marketplace.moderation.models import TARGET_TYPES
+from marketplace.payments import attention as payment_attention
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 
@@ -87,7 +88,8 @@ def queue():
     page_number = bounded_int(request.args, "page", 1)
     context = {"filters": filters, "queue_counts": console.counts(current_user), "tabs": console.TABS,
                "ages": console.AGES, "reason_labels": flags.REASON_LABELS,
-               "dispute_link": DISPUTE_ENDPOINT in current_app.view_functions}
+               "dispute_link": DISPUTE_ENDPOINT in current_app.view_functions,
+               "payments_attention": payment_attention.count()}
     if filters.tab == "held":
         context["page"], context["rows"] = console.held_page(current_user, filters, page_number)
         context["types"] = console.HELD_TYPES

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 
 import click
 from flask.cli import AppGroup
@@ -14,9 +15,12 @@ ledger_cli = AppGroup("ledger", help="Check the double-entry ledger and reconcil
 
 @ledger_cli.command("check")
 def check_command() -> None:
-    """Every transaction balances and every engagement holds what its state says; exit 1 otherwise."""
-    from marketplace.payments.ledger import check
+    """Every transaction balances, touches only its kind's accounts, and every engagement holds what its
+    state says; exit 1 otherwise. One line per transaction kind."""
+    from marketplace.payments.ledger import check, kind_counts
     problems = check()
+    for kind, count in kind_counts().items():
+        click.echo(f"  {kind}: {count} transaction(s)")
     if problems:
         for problem in problems:
             click.echo(problem, err=True)
@@ -25,22 +29,77 @@ def check_command() -> None:
     click.echo("ledger check: OK")
 
 
+# Balance transactions that mirror money the platform moves (payouts to the platform's bank, Stripe's
+# own billing and the like are not in the ledger).
+RECONCILED_TYPES = ("charge", "payment", "refund", "payment_refund", "refund_failure", "payment_failure_refund",
+                    "transfer", "transfer_refund", "adjustment")
+STRIPE_PREFIXES = ("ch_", "py_", "re_", "pyr_", "tr_", "trr_", "dp_", "du_")
+
+
+@dataclass
+class _Side:
+    amount: int = 0
+    fee: int = 0
+    currency: str = ""
+
+    @property
+    def net(self) -> int:
+        return self.amount - self.fee
+
+
+def _stripe_object_of(source_id: str) -> str:
+    # "re_123:failed" is a second posting about the Stripe object re_123.
+    head = source_id.split(":", 1)[0]
+    return head if head.startswith(STRIPE_PREFIXES) else source_id
+
+
+def _ledger_by_stripe_object() -> dict[str, _Side]:
+    """What the ledger says moved through platform_cash, per Stripe object: its amount and Stripe's fee."""
+    from marketplace.payments.ledger import CASH, FEE_KINDS
+    from marketplace.payments.models import Charge, LedgerAccount, LedgerEntry, LedgerTransaction
+    # Funding is posted under the payment intent; Stripe's balance names the charge.
+    charge_of_intent = dict(db.session.execute(select(Charge.payment_intent_id, Charge.external_id).where(
+        Charge.payment_intent_id.is_not(None), Charge.external_id.is_not(None))).all())
+    sides: dict[str, _Side] = {}
+    rows = db.session.execute(
+        select(LedgerTransaction.source_id, LedgerTransaction.stripe_source, LedgerTransaction.kind,
+               LedgerEntry.amount, LedgerEntry.currency)
+        .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+        .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id).where(LedgerAccount.code == CASH))
+    for source_id, stripe_source, kind, amount, currency in rows:
+        key = stripe_source or charge_of_intent.get(source_id) or _stripe_object_of(source_id)
+        side = sides.setdefault(key, _Side(currency=currency.lower()))
+        if kind in FEE_KINDS:
+            side.fee -= amount
+        else:
+            side.amount += amount
+    return sides
+
+
 def reconcile(gateway) -> list[str]:
-    """Compare Stripe balance transactions with the ledger by source id (charges, refunds, transfers)."""
-    from marketplace.payments.models import Charge, LedgerTransaction
-    known = set(db.session.scalars(select(LedgerTransaction.source_id)))
-    # Funding is posted under the payment intent id; Stripe's balance lists the charge.
-    known |= set(db.session.scalars(select(Charge.external_id).where(Charge.payment_intent_id.in_(known),
-                                                                     Charge.external_id.is_not(None))))
-    problems, seen = [], set()
+    """Compare Stripe's balance transactions with the ledger per Stripe object: amount, fee and net."""
+    ledger_sides = _ledger_by_stripe_object()
+    stripe_sides: dict[str, tuple[str, _Side]] = {}
     for bt in gateway.balance_transactions():
-        if bt.type not in ("charge", "payment", "refund", "transfer", "payment_refund"):
+        if bt.type not in RECONCILED_TYPES and bt.source_id not in ledger_sides:
             continue
-        seen.add(bt.source_id)
-        if bt.source_id not in known:
-            problems.append(f"Stripe {bt.type} {bt.source_id} ({bt.amount} {bt.currency}) is not in the ledger")
-    stripe_ids = [s for s in known if s.startswith(("ch_", "re_", "tr_"))]
-    problems += [f"ledger source {s} has no Stripe balance transaction" for s in sorted(stripe_ids) if s not in seen]
+        kind, side = stripe_sides.setdefault(bt.source_id, (bt.type, _Side(currency=bt.currency.lower())))
+        side.amount += bt.amount
+        side.fee += bt.fee
+    problems = []
+    for source, (kind, theirs) in stripe_sides.items():
+        ours = ledger_sides.get(source)
+        if ours is None and not theirs.amount and not theirs.fee:
+            continue   # e.g. a refund that failed: Stripe took the money out and put it back
+        if ours is None:
+            problems.append(f"Stripe {kind} {source} ({theirs.amount} {theirs.currency}) is not in the ledger")
+            continue
+        for what in ("amount", "fee", "net"):
+            if getattr(theirs, what) != getattr(ours, what):
+                problems.append(f"Stripe {kind} {source}: {what} {getattr(theirs, what)} {theirs.currency}, "
+                                f"ledger {getattr(ours, what)} {ours.currency}")
+    problems += [f"ledger source {s} has no Stripe balance transaction" for s in sorted(ledger_sides)
+                 if s.startswith(STRIPE_PREFIXES) and s not in stripe_sides]
     return problems
 
 

@@ -19,14 +19,30 @@ import stripe
 from flask import current_app
 
 from marketplace.core.errors import DomainError
+from marketplace.payments.keys import idempotency_key
 
 log = logging.getLogger(__name__)
 
+# The Stripe API version this code is written for (objects' shapes, events' payloads): every request
+# sends it, and the webhook endpoints must be created with the same version. It is the version
+# stripe-python 16.1 is generated for; tests/payments/test_stripe_gateway.py fails when they part.
+STRIPE_API_VERSION = "2026-10-28.endive"
+
 
 class GatewayError(DomainError):
-    """The payment provider refused or could not be reached; `message` is safe to show."""
+    """The payment provider refused or could not be reached; `message` is safe to show.
+
+    `retryable`: nothing definite happened (network error, 429, 5xx), so the same request with the same
+    idempotency key may be sent again later. Otherwise the provider refused (4xx): that key's answer is
+    final, and only a new operation, after the cause is fixed, can succeed.
+    """
 
     status_code = 409
+
+    def __init__(self, message: str, *, retryable: bool = False, code: str = "", **kw):
+        super().__init__(message, **kw)
+        self.retryable = retryable
+        self.code = code or ""
 
 
 class PaymentDeclined(GatewayError):
@@ -46,11 +62,32 @@ class AccountState:
 
 
 @dataclass(frozen=True)
+class RefundState:
+    external_id: str
+    status: str              # pending | requires_action | succeeded | failed | canceled
+    failure_reason: str = ""
+
+
+@dataclass(frozen=True)
 class BalanceTransaction:
     source_id: str
     type: str
     amount: int
     currency: str
+    fee: int = 0
+    net: int | None = None   # amount - fee when Stripe didn't say
+    id: str = ""
+
+    @property
+    def net_amount(self) -> int:
+        return self.amount - self.fee if self.net is None else self.net
+
+
+@dataclass(frozen=True)
+class FundingCharge:
+    """The charge behind a paid PaymentIntent, and its balance transaction once Stripe has one."""
+    charge_id: str
+    balance_transaction: BalanceTransaction | None = None
 
 
 class Gateway(Protocol):
@@ -61,11 +98,14 @@ class Gateway(Protocol):
     def charge_for_payment_intent(self, payment_intent_id: str) -> str | None: ...
     def transfer(self, transfer, *, source_transaction: str | None, transfer_group: str) -> str: ...
     def refund(self, refund, charge) -> tuple[str, str]: ...
+    def refund_state(self, external_id: str) -> RefundState: ...
+    def settlement_currency(self, charge_external_id: str) -> str | None: ...
     def reverse(self, reversal, transfer) -> str: ...
     def create_payout_account(self, user) -> str: ...
     def onboarding_url(self, account, *, return_url: str, refresh_url: str) -> str: ...
     def account_state(self, account) -> AccountState: ...
     def balance_transactions(self) -> Iterator[BalanceTransaction]: ...
+    def funding_charge(self, payment_intent_id: str) -> FundingCharge | None: ...
 
 
 class SandboxGateway:
@@ -87,6 +127,12 @@ class SandboxGateway:
     def refund(self, refund, charge) -> tuple[str, str]:
         return f"sbx_re_{refund.id}", "succeeded"
 
+    def refund_state(self, external_id: str) -> RefundState:
+        return RefundState(external_id, "succeeded")
+
+    def settlement_currency(self, charge_external_id: str) -> str | None:
+        return None  # the sandbox settles in any currency
+
     def reverse(self, reversal, transfer) -> str:
         return f"sbx_trr_{reversal.id}"
 
@@ -103,10 +149,21 @@ class SandboxGateway:
     def balance_transactions(self) -> Iterator[BalanceTransaction]:
         return iter(())
 
+    def funding_charge(self, payment_intent_id: str) -> FundingCharge | None:
+        return FundingCharge(payment_intent_id.replace("sbx_pi_", "sbx_ch_"))  # no fees in test mode
+
 
 def _message(error: stripe.StripeError) -> str:
     return (getattr(error, "user_message", None) or "The payment service could not complete this. "
             "Nothing was charged twice; please try again in a few minutes.")
+
+
+def is_retryable(error: stripe.StripeError) -> bool:
+    """Network errors, 429 and 5xx may be resent with the same key; any other answer is final for that key."""
+    if isinstance(error, (stripe.APIConnectionError, stripe.RateLimitError)):
+        return True
+    status = getattr(error, "http_status", None)
+    return status is None or (status == 409 and not isinstance(error, stripe.IdempotencyError)) or status >= 500
 
 
 class StripeGateway:
@@ -120,10 +177,11 @@ class StripeGateway:
         try:
             return fn(*args)
         except stripe.CardError as error:
-            raise PaymentDeclined(_message(error)) from error
+            raise PaymentDeclined(_message(error), code=error.code or "") from error
         except stripe.StripeError as error:
             log.warning("Stripe call failed: %s", error)
-            raise GatewayError(_message(error)) from error
+            raise GatewayError(_message(error), retryable=is_retryable(error),
+                               code=getattr(error, "code", None) or "") from error
 
     def create_checkout(self, charge, engagement, *, success_url: str, cancel_url: str) -> CheckoutStart:
         metadata = {"engagement_id": str(engagement.id), "charge_id": str(charge.id)}
@@ -156,9 +214,21 @@ class StripeGateway:
     def refund(self, refund, charge) -> tuple[str, str]:
         result = self._call(self.client.v1.refunds.create, {
             "payment_intent": charge.payment_intent_id, "amount": refund.amount,
-            "metadata": {"engagement_id": str(refund.engagement_id), "refund_id": str(refund.id)},
+            # The key tells our attempts of one refund row apart (a retried refund is a new Stripe refund).
+            "metadata": {"engagement_id": str(refund.engagement_id), "refund_id": str(refund.id),
+                         "attempt": refund.idempotency_key},
         }, {"idempotency_key": refund.idempotency_key})
         return result.id, result.status
+
+    def refund_state(self, external_id: str) -> RefundState:
+        result = self._call(self.client.v1.refunds.retrieve, external_id).to_dict()
+        return RefundState(result["id"], result.get("status") or "", result.get("failure_reason") or "")
+
+    def settlement_currency(self, charge_external_id: str) -> str | None:
+        charge = self._call(self.client.v1.charges.retrieve, charge_external_id,
+                            {"expand": ["balance_transaction"]}).to_dict()
+        txn = charge.get("balance_transaction")
+        return txn.get("currency") if isinstance(txn, dict) else None
 
     def reverse(self, reversal, transfer) -> str:
         result = self._call(self.client.v1.transfers.reversals.create, transfer.external_id,
@@ -170,7 +240,7 @@ class StripeGateway:
             "type": "express", "email": user.email,
             "capabilities": {"transfers": {"requested": True}},
             "metadata": {"user_id": str(user.id)},
-        }, {"idempotency_key": f"account:user_{user.id}"})
+        }, {"idempotency_key": idempotency_key("account", f"user_{user.id}")})
         return account.id
 
     def onboarding_url(self, account, *, return_url: str, refresh_url: str) -> str:
@@ -185,17 +255,51 @@ class StripeGateway:
     def balance_transactions(self) -> Iterator[BalanceTransaction]:
         page = self._call(self.client.v1.balance_transactions.list, {"limit": 100})
         for bt in page.auto_paging_iter():
-            source = bt.source if isinstance(bt.source, str) or bt.source is None else bt.source.id
-            yield BalanceTransaction(source or bt.id, bt.type, bt.amount, bt.currency)
+            yield _balance_transaction(bt)
+
+    def funding_charge(self, payment_intent_id: str) -> FundingCharge | None:
+        """The PaymentIntent's latest charge with its balance transaction (the fee Stripe kept)."""
+        intent = self._call(self.client.v1.payment_intents.retrieve, payment_intent_id,
+                            {"expand": ["latest_charge.balance_transaction"]})
+        charge = _field(intent, "latest_charge")
+        if charge is None:
+            return None
+        if isinstance(charge, str):
+            charge = self._call(self.client.v1.charges.retrieve, charge, {"expand": ["balance_transaction"]})
+        bt = _field(charge, "balance_transaction")
+        if isinstance(bt, str):
+            bt = self._call(self.client.v1.balance_transactions.retrieve, bt)
+        return FundingCharge(charge.id, _balance_transaction(bt) if bt is not None else None)
+
+
+def _field(obj, name: str):
+    # StripeObject is not a dict: a missing field raises AttributeError rather than returning None.
+    return obj[name] if name in obj else None
+
+
+def _balance_transaction(bt) -> BalanceTransaction:
+    source = _field(bt, "source")
+    source = source if isinstance(source, str) or source is None else source.id
+    return BalanceTransaction(source or bt.id, bt.type, bt.amount, bt.currency, fee=_field(bt, "fee") or 0,
+                              net=_field(bt, "net"), id=bt.id)
 
 
 def account_state_of(account) -> AccountState:
-    """Ready when Stripe has enabled transfers to the account; otherwise what it still needs."""
-    capabilities = getattr(account, "capabilities", None) or {}
-    transfers = capabilities.get("transfers") if hasattr(capabilities, "get") else None
-    requirements = getattr(account, "requirements", None)
-    due = list(getattr(requirements, "currently_due", None) or []) if requirements else []
+    """Ready when Stripe has enabled transfers to the account; otherwise what it still needs.
+
+    `account` is a StripeObject (from the API) or a plain dict (an event's payload). A StripeObject is not
+    a dict (no `.get`), so it is converted once rather than probed field by field.
+    """
+    data = account.to_dict() if isinstance(account, stripe.StripeObject) else dict(account or {})
+    transfers = (data.get("capabilities") or {}).get("transfers")
+    due = list((data.get("requirements") or {}).get("currently_due") or [])
     return AccountState(ready=transfers == "active", requirements=", ".join(due)[:500])
+
+
+def build_stripe_client(api_key: str, *, max_network_retries: int, http_client=None) -> stripe.StripeClient:
+    """A StripeClient pinned to STRIPE_API_VERSION (tests pass a fake `http_client`)."""
+    return stripe.StripeClient(api_key, stripe_version=STRIPE_API_VERSION, max_network_retries=max_network_retries,
+                               http_client=http_client)
 
 
 def stripe_client(app=None) -> stripe.StripeClient:
@@ -203,7 +307,7 @@ def stripe_client(app=None) -> stripe.StripeClient:
     app = app or current_app._get_current_object()
     client = app.extensions.get("stripe_client")
     if client is None:
-        client = stripe.StripeClient(app.config["STRIPE_SECRET_KEY"],
+        client = build_stripe_client(app.config["STRIPE_SECRET_KEY"],
                                      max_network_retries=app.config["STRIPE_MAX_NETWORK_RETRIES"])
         app.extensions["stripe_client"] = client
     return client

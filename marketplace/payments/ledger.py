@@ -8,7 +8,11 @@ zero per currency. Accounts (one per currency):
   freelancer_payable    released to a specialist, not yet transferred
   refunds_payable       decided refunds not yet executed by the gateway
   fee_revenue           the platform's fee
-  dispute_losses        card disputes debited from the platform (and recoveries)
+  dispute_losses        card disputes lost by the platform, with their dispute fee (and recoveries)
+  stripe_fees           what Stripe keeps: processing fees (never returned on refunds), a won
+                        dispute's fee when Stripe keeps it (expense)
+  disputed_funds        withdrawn by Stripe for a card dispute still open (asset: it comes back
+                        if the dispute is won, moves to dispute_losses if it is lost)
 
 `post()` is idempotent by `source_id` (UNIQUE): the gateway's id (ch_, tr_,
 re_, dp_...) or our own decision id (release:eng_7). A second post of the same
@@ -32,7 +36,32 @@ PAYABLE = "freelancer_payable"
 REFUNDS = "refunds_payable"
 FEES = "fee_revenue"
 DISPUTES = "dispute_losses"
-ACCOUNT_CODES = (CASH, HELD, PAYABLE, REFUNDS, FEES, DISPUTES)
+STRIPE_FEES = "stripe_fees"
+DISPUTED_FUNDS = "disputed_funds"
+ACCOUNT_CODES = (CASH, HELD, PAYABLE, REFUNDS, FEES, DISPUTES, STRIPE_FEES, DISPUTED_FUNDS)
+
+# Every way money moves is a transaction kind, and each kind may touch only these accounts
+# (`check()` reports any other): a new money path needs a line here.
+KIND_ACCOUNTS: dict[str, frozenset[str]] = {
+    "funding": frozenset({CASH, HELD}),
+    "release": frozenset({HELD, FEES, PAYABLE}),
+    "refund_decision": frozenset({HELD, REFUNDS}),
+    "cancellation": frozenset({HELD, REFUNDS}),                 # the demo history's refund decisions
+    "dispute_resolution": frozenset({HELD, FEES, PAYABLE, REFUNDS}),
+    "transfer": frozenset({PAYABLE, CASH}),
+    "refund": frozenset({REFUNDS, CASH}),
+    "refund_failed": frozenset({CASH, REFUNDS}),                # a refund Stripe failed after success
+    "transfer_reversal": frozenset({CASH, DISPUTES}),
+    "card_dispute": frozenset({DISPUTES, CASH}),                # before fees were recorded
+    "stripe_fee": frozenset({STRIPE_FEES, CASH}),               # a balance transaction's fee
+    "card_dispute_funds": frozenset({DISPUTED_FUNDS, CASH}),    # withdrawn / reinstated amount
+    "card_dispute_fee": frozenset({DISPUTED_FUNDS, CASH}),      # the dispute fee (or its return)
+    "card_dispute_lost": frozenset({DISPUTED_FUNDS, DISPUTES}),
+    "card_dispute_won": frozenset({DISPUTED_FUNDS, STRIPE_FEES}),  # the fee Stripe kept
+    "card_dispute_settlement": frozenset({HELD, DISPUTES, REFUNDS}),  # held money covers a lost dispute
+}
+# Kinds whose platform_cash entries are Stripe's fee in `ledger reconcile` (the others are the amount).
+FEE_KINDS = frozenset({"stripe_fee", "card_dispute_fee"})
 
 
 @dataclass(frozen=True)
@@ -62,7 +91,7 @@ def find(source_id: str) -> LedgerTransaction | None:
 
 
 def post(source_id: str, kind: str, lines: list[Line], *, currency: str, engagement_id: int | None = None,
-         description: str = "") -> tuple[LedgerTransaction, bool]:
+         description: str = "", stripe_source: str | None = None) -> tuple[LedgerTransaction, bool]:
     """Write one balanced transaction unless `source_id` was already posted. Returns (txn, created)."""
     lines = [line for line in lines if line.amount != 0]
     if len(lines) < 2 or sum(line.amount for line in lines) != 0:
@@ -77,7 +106,7 @@ def post(source_id: str, kind: str, lines: list[Line], *, currency: str, engagem
         # A savepoint, so that losing a race on the UNIQUE source_id leaves the caller's transaction usable.
         with db.session.begin_nested():
             txn = LedgerTransaction(source_id=source_id, kind=kind, engagement_id=engagement_id,
-                                    description=description[:200])
+                                    description=description[:200], stripe_source=stripe_source)
             db.session.add(txn)
             db.session.flush()
             db.session.add_all([LedgerEntry(transaction_id=txn.id, account_id=accounts[line.account].id,
@@ -150,4 +179,44 @@ def check() -> list[str]:
                 .where(LedgerAccount.code == code).group_by(LedgerAccount.currency)):
             if total > 0:
                 problems.append(f"account {code} {currency}: negative liability ({-total})")
+    problems += _check_kinds()
+    problems += _check_card_disputes()
     return problems
+
+
+def _check_kinds() -> list[str]:
+    problems = []
+    for txn_id, kind, code in db.session.execute(
+            select(LedgerTransaction.id, LedgerTransaction.kind, LedgerAccount.code).distinct()
+            .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+            .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id).order_by(LedgerTransaction.id)):
+        allowed = KIND_ACCOUNTS.get(kind)
+        if allowed is None:
+            problems.append(f"ledger transaction {txn_id}: kind {kind!r} has no rule in ledger check")
+        elif code not in allowed:
+            problems.append(f"ledger transaction {txn_id}: a {kind} may not touch {code}")
+    return sorted(set(problems), key=problems.index)
+
+
+def _check_card_disputes() -> list[str]:
+    """Money withdrawn for a card dispute comes back or is a loss once the dispute is closed."""
+    from marketplace.payments.models import CARD_DISPUTE_CLOSED, CardDispute
+    problems = []
+    for dispute in db.session.scalars(select(CardDispute).order_by(CardDispute.id)):
+        outstanding = int(db.session.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.amount), 0)).join(LedgerAccount)
+            .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+            .where(LedgerAccount.code == DISPUTED_FUNDS, LedgerTransaction.stripe_source == dispute.external_id)))
+        if outstanding < 0:
+            problems.append(f"card dispute {dispute.external_id}: more reinstated than withdrawn ({-outstanding})")
+        elif outstanding and dispute.status in CARD_DISPUTE_CLOSED:
+            problems.append(f"card dispute {dispute.external_id} ({dispute.status}): {outstanding} "
+                            f"{dispute.currency} still recorded as withdrawn")
+    return problems
+
+
+def kind_counts() -> dict[str, int]:
+    """How many transactions of each kind the ledger holds (one line each in `ledger check`)."""
+    counted = dict(db.session.execute(select(LedgerTransaction.kind, func.count())
+                                      .group_by(LedgerTransaction.kind)).all())
+    return {kind: int(counted.get(kind, 0)) for kind in sorted(set(KIND_ACCOUNTS) | set(counted))}

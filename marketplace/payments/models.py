@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, UniqueConstraint, event)
+from sqlalchemy import (Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, event,
+                        text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.core.time import utcnow
@@ -25,7 +26,9 @@ class PayoutAccount(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
     provider: Mapped[str] = mapped_column(String(10))                 # sandbox | stripe
-    external_id: Mapped[str] = mapped_column(String(64), unique=True)  # acct_... or sbx_acct_<user>
+    # acct_... or sbx_acct_<user>; NULL while Stripe is being asked to create it (the row exists first, so an
+    # `account.updated` arriving before our commit finds it by the account's metadata).
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(12), default="pending")
     transfers_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     requirements: Mapped[str] = mapped_column(String(500), default="")  # what Stripe still needs
@@ -43,26 +46,42 @@ class _Movement:
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
     external_id: Mapped[str | None] = mapped_column(String(80), unique=True)
     failure_message: Mapped[str] = mapped_column(String(300), default="")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)   # requests sent under the current key
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # when `retrying`
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
 class Charge(_Movement, db.Model):
-    """The business paying for an engagement: one Checkout attempt (pending -> succeeded | failed | expired)."""
+    """The business paying for an engagement: one Checkout attempt (pending -> succeeded | failed | expired).
+
+    Exactly one charge per engagement is `succeeded`: the one that funded it (a partial unique index). A
+    payment that arrives when the engagement no longer needs it is `duplicate` (another charge funded it)
+    or `late` (it was cancelled meanwhile), and is refunded in full.
+    """
 
     __tablename__ = "payment_charges"
-    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),
+                      Index("uq_payment_charges_one_funding", "engagement_id", unique=True,
+                            sqlite_where=text("status = 'succeeded'"),
+                            postgresql_where=text("status = 'succeeded'")))
 
     engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id", ondelete="CASCADE"), index=True)
     provider: Mapped[str] = mapped_column(String(10))
     checkout_session_id: Mapped[str | None] = mapped_column(String(80), unique=True)
     payment_intent_id: Mapped[str | None] = mapped_column(String(80), unique=True)
-    # external_id is the charge (ch_...): the source_transaction of the release transfer.
+    # external_id is the charge (ch_...): the source_transaction of the release transfer, stored when
+    # funding is confirmed. balance_transaction_id is set once the charge's Stripe fee is in the ledger.
+    balance_transaction_id: Mapped[str | None] = mapped_column(String(80), unique=True)
 
 
 class Transfer(_Movement, db.Model):
-    """Paying a specialist their share (pending -> submitting -> paid | failed); reversals reduce it."""
+    """Paying a specialist their share; reversals reduce it.
+
+    awaiting_account -> pending -> submitting -> paid, or -> retrying (network, 429, 5xx: same key, later)
+    or -> refused (Stripe said no) / stuck (out of attempts), which an operator's retry or the account
+    becoming ready restarts under a new idempotency key.
+    """
 
     __tablename__ = "payment_transfers"
     __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),
@@ -76,7 +95,8 @@ class Transfer(_Movement, db.Model):
 
 
 class Refund(_Movement, db.Model):
-    """Money going back to the business (pending -> submitting -> succeeded | failed)."""
+    """Money going back to the business: pending -> submitting -> processing (pending at Stripe) -> succeeded,
+    or failed (Stripe failed it) / refused / stuck, which an operator's retry restarts under a new key."""
 
     __tablename__ = "payment_refunds"
     __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
@@ -110,8 +130,15 @@ class WebhookEvent(db.Model):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+CARD_DISPUTE_CLOSED = ("won", "lost", "warning_closed", "prevented")
+
+
 class CardDispute(db.Model):
-    """A chargeback opened by the business's bank (charge.dispute.*), shown to operators."""
+    """A chargeback opened by the business's bank (charge.dispute.*), shown to operators.
+
+    While it is open (any status but CARD_DISPUTE_CLOSED) its engagement is frozen: no release,
+    no auto-approval, no refund.
+    """
 
     __tablename__ = "card_disputes"
 
@@ -125,6 +152,17 @@ class CardDispute(db.Model):
     reason: Mapped[str] = mapped_column(String(80), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class PaymentAlert(db.Model):
+    """An item of "Payments needing attention" that operators were emailed about (once per entry)."""
+
+    __tablename__ = "payment_alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_key: Mapped[str] = mapped_column(String(120), unique=True)  # e.g. transfer:12:failed:3
+    summary: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 # --- ledger ---------------------------------------------------------------------------------
@@ -150,6 +188,9 @@ class LedgerTransaction(db.Model):
     kind: Mapped[str] = mapped_column(String(30))
     engagement_id: Mapped[int | None] = mapped_column(ForeignKey("engagements.id", ondelete="RESTRICT"), index=True)
     description: Mapped[str] = mapped_column(String(200), default="")
+    # The Stripe object (ch_, re_, tr_, trr_, dp_...) whose balance transaction this posting mirrors,
+    # when it differs from source_id: `ledger reconcile` compares per Stripe object.
+    stripe_source: Mapped[str | None] = mapped_column(String(80), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     entries: Mapped[list[LedgerEntry]] = relationship(back_populates="transaction", order_by="LedgerEntry.id")

@@ -13,8 +13,9 @@ from marketplace.core.time import utcnow
 from marketplace.engagements import transitions
 from marketplace.engagements.models import Engagement, EngagementStatus as S
 from marketplace.extensions import db
-from marketplace.payments.executor import promote_waiting_transfers
+from marketplace.payments.executor import RETRYABLE_BY_OPERATOR, promote_waiting_transfers, restart
 from marketplace.payments.gateway import AccountState
+from marketplace.payments.keys import idempotency_key
 from marketplace.payments.models import CardDispute, Charge, PayoutAccount, Refund, Transfer, TransferReversal
 
 SANDBOX_DECLINE = "Your card was declined (test mode: simulated decline)."
@@ -36,7 +37,7 @@ def sandbox_pay(actor: User, charge: Charge) -> str:
     engagement = db.session.get(Engagement, charge.engagement_id)
     if actor.id != engagement.business_id:
         raise Forbidden("Only the business that hired can pay for this engagement.")
-    if charge.status == "succeeded":
+    if charge.status in ("succeeded", "duplicate", "late"):
         return "already recorded"
     if engagement.status != S.AWAITING_FUNDING:
         raise Conflict("This engagement no longer needs funding.")
@@ -62,8 +63,9 @@ def payout_account_for(actor: User) -> PayoutAccount | None:
     return transitions.payout_account_of(actor.id)
 
 
-def ensure_payout_account(actor: User, provider: str, external_id: str) -> PayoutAccount:
-    """The specialist's payout account row, created once (the gateway's id is unique)."""
+def ensure_payout_account(actor: User, provider: str, external_id: str | None) -> PayoutAccount:
+    """The specialist's payout account row, created once (the gateway's id is unique). With Stripe it is
+    written (and committed) before the account is created there, with no id yet: see `attach_account_id`."""
     _require_specialist(actor)
     account = transitions.payout_account_of(actor.id)
     if account is None:
@@ -71,6 +73,28 @@ def ensure_payout_account(actor: User, provider: str, external_id: str) -> Payou
         db.session.add(account)
         db.session.flush()
         _sync_profile(actor.id, "pending")
+    return account
+
+
+def attach_account_id(account: PayoutAccount, external_id: str) -> None:
+    """The gateway created the account; an `account.updated` may have attached the same id first."""
+    if account.external_id is None:
+        account.external_id = external_id
+        db.session.flush()
+
+
+def account_for_event(external_id: str | None, metadata: dict) -> PayoutAccount | None:
+    """The payout account an `account.updated` is about, also before we stored its id (metadata user_id)."""
+    if not external_id:
+        return None
+    account = db.session.scalar(select(PayoutAccount).where(PayoutAccount.external_id == external_id))
+    user_id = str((metadata or {}).get("user_id", ""))
+    if account is None and user_id.isdigit():
+        account = db.session.scalar(select(PayoutAccount).where(PayoutAccount.user_id == int(user_id),
+                                                                PayoutAccount.provider == "stripe",
+                                                                PayoutAccount.external_id.is_(None)))
+        if account is not None:
+            attach_account_id(account, external_id)
     return account
 
 
@@ -118,11 +142,50 @@ def reverse_transfer(operator: User, engagement: Engagement, amount: int, reason
     n = db.session.scalar(select(func.count()).select_from(TransferReversal)
                           .where(TransferReversal.transfer_id == transfer.id))
     reversal = TransferReversal(transfer_id=transfer.id, engagement_id=engagement.id, amount=amount,
-                                currency=transfer.currency, idempotency_key=f"reversal:tr_{transfer.id}:{n + 1}")
+                                currency=transfer.currency,
+                                idempotency_key=idempotency_key("reversal", f"tr_{transfer.id}", n + 1))
     db.session.add(reversal)
     transitions._event(engagement, operator, engagement.status.value, engagement.status.value,
                        f"Operator reversed {amount} minor units of the payout" + (f": {reason}" if reason else ""))
     return reversal
+
+
+# --- operator: retrying a payment ---------------------------------------------------------------------
+
+def retry_payment(operator: User, payment: Transfer | Refund | TransferReversal) -> Transfer | Refund | TransferReversal:
+    """An operator retries a payout, refund or reversal that was refused, failed or ran out of attempts,
+    after fixing the cause: a new operation at the gateway under a new idempotency key. A payment still
+    `retrying` is resent now under its key instead. Flush only; the caller commits, then sends it with
+    `executor.execute_for_engagement(payment.engagement_id)` (or leaves it to the job)."""
+    if not operator.is_operator:
+        raise Forbidden("Only an operator can retry a payment.")
+    transitions._require_active_user(operator)
+    if not isinstance(payment, (Transfer, Refund, TransferReversal)):
+        raise NotFound("We couldn't find that payment.")
+    if payment.status not in RETRYABLE_BY_OPERATOR:
+        raise Conflict("This payment is not waiting for a retry" + (
+            " (it is waiting for the specialist's payout account)." if payment.status == "awaiting_account"
+            else f" (it is {payment.status})."))
+    engagement = db.session.get(Engagement, payment.engagement_id)
+    what = {Transfer: "payout", Refund: "refund", TransferReversal: "payout reversal"}[type(payment)]
+    if payment.status == "retrying":
+        # Nothing definite happened yet (network, 429, 5xx): resend the same operation now, same key, since
+        # the first request may have gone through.
+        payment.next_attempt_at = utcnow()
+        db.session.flush()
+        transitions._event(engagement, operator, engagement.status.value, engagement.status.value,
+                           f"Operator resent the {what} of {payment.amount} minor units")
+        return payment
+    destination = None
+    if isinstance(payment, Transfer):
+        account = transitions.payout_account_of(payment.freelancer_id)
+        destination = account.external_id if account is not None and account.status == "ready" else None
+    restart(payment, destination=destination)
+    transitions._event(engagement, operator, engagement.status.value, engagement.status.value,
+                       f"Operator retried the {what} of {payment.amount} minor units"
+                       + ("; it waits for the specialist's payout account" if payment.status == "awaiting_account"
+                          else ""))
+    return payment
 
 
 # --- money pages -------------------------------------------------------------------------------------
@@ -138,6 +201,8 @@ class MoneyRow:
     transferred: int   # actually sent to the specialist
     pending_payout: int
     awaiting_account: bool
+    refund_problem: str = ""       # why a refund needs an operator (Stripe failed or refused it), if one does
+    refund_problem_amount: int = 0
 
 
 def _rows(engagements: list[Engagement]) -> list[MoneyRow]:
@@ -150,9 +215,11 @@ def _rows(engagements: list[Engagement]) -> list[MoneyRow]:
                                        .where(model.engagement_id.in_(ids), *where)
                                        .group_by(model.engagement_id)).all())
 
-    paid = sums(Charge, Charge.status == "succeeded")
+    paid = sums(Charge, Charge.status.in_(("succeeded", "duplicate", "late")))  # refunds count the returns
     refunded = sums(Refund, Refund.status == "succeeded")
     transfers = {t.engagement_id: t for t in db.session.scalars(select(Transfer).where(Transfer.engagement_id.in_(ids)))}
+    problems = {r.engagement_id: r for r in db.session.scalars(
+        select(Refund).where(Refund.engagement_id.in_(ids), Refund.status.in_(("failed", "refused", "stuck"))))}
     from marketplace.core.money import split_fee
     rows = []
     for e in engagements:
@@ -164,9 +231,12 @@ def _rows(engagements: list[Engagement]) -> list[MoneyRow]:
         fee, payout = split_fee(released, e.fee_bps)
         t = transfers.get(e.id)
         transferred = t.amount - t.amount_reversed if t is not None and t.status == "paid" else 0
+        problem = problems.get(e.id)
         rows.append(MoneyRow(e, int(paid.get(e.id, 0)), int(refunded.get(e.id, 0)), released, fee, payout,
                              transferred, payout - transferred if released else 0,
-                             t is not None and t.status == "awaiting_account"))
+                             t is not None and t.status == "awaiting_account",
+                             (problem.failure_message or "the payment provider failed it.") if problem else "",
+                             problem.amount if problem else 0))
     return rows
 
 

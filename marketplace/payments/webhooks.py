@@ -8,30 +8,56 @@ passed a no-op, so the order of delivery doesn't matter.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.accounts.models import Role, User
 from marketplace.engagements import transitions
 from marketplace.extensions import db
 from marketplace.notifications.services import notify
-from marketplace.payments import ledger
-from marketplace.payments.executor import record_refund_done, record_transfer_paid
-from marketplace.payments.gateway import account_state_of
-from marketplace.payments.ledger import CASH, DISPUTES, Line
-from marketplace.payments.models import CardDispute, Charge, PayoutAccount, Refund, Transfer, WebhookEvent
+from marketplace.payments import card_disputes, event_shape, settlement
+from marketplace.payments.executor import record_refund_state, record_transfer_paid
+from marketplace.payments.gateway import GatewayError, account_state_of, get_gateway, uses_stripe
+from marketplace.payments.models import Charge, PayoutAccount, Refund, Transfer, WebhookEvent
 
 log = logging.getLogger(__name__)
 
 
-class _Obj(dict):
-    """Attribute access over a plain dict, for account_state_of()."""
+def receive(payload: bytes) -> tuple[str, dict | None]:
+    """A verified delivery: (outcome, the event if it was usable). Flush only.
 
-    def __getattr__(self, name):
-        value = self.get(name)
-        return _Obj(value) if isinstance(value, dict) else value
+    The event's shape is checked once, here, before any handler reads it: an event the app can't use
+    is recorded with the reason (under its id, or a digest of the body when even the id is unusable),
+    so that Stripe's retries are acknowledged as duplicates, and never reaches a handler.
+    """
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        event = None
+    try:
+        event_shape.check(event, HANDLERS)
+    except event_shape.Unusable as problem:
+        return _record_unusable(payload, event, str(problem)), None
+    return handle(event), event
+
+
+def _record_unusable(payload: bytes, event, problem: str) -> str:
+    event = event if isinstance(event, dict) else {}
+    event_id, kind = event.get("id"), event.get("type")
+    if not isinstance(event_id, str) or not event_shape.ID.fullmatch(event_id):
+        event_id = "unusable_" + hashlib.sha256(payload).hexdigest()[:64]
+    kind = kind if isinstance(kind, str) and event_shape.EVENT_TYPE.fullmatch(kind[:80]) else "unusable"
+    outcome = f"rejected: {problem}"
+    try:
+        with db.session.begin_nested():
+            db.session.add(WebhookEvent(event_id=event_id, type=kind[:80], outcome=outcome[:200]))
+    except IntegrityError:
+        return "duplicate"
+    log.warning("webhook %s (%s) not usable: %s", event_id, kind, problem)
+    return outcome
 
 
 def handle(event: dict) -> str:
@@ -79,8 +105,18 @@ def _session_paid(obj: dict, event: dict) -> str:
         return "ignored: unknown engagement"
     if not obj.get("payment_intent"):
         return "ignored: no payment intent"
-    return transitions.confirm_funding(charge, payment_intent_id=obj["payment_intent"],
-                                       amount=obj.get("amount_total"), currency=obj.get("currency"))
+    # The charge id (what Stripe's balance, transfers and disputes name) and its fee, asked before
+    # confirming so the funding is posted under it; if Stripe can't say now, the job fills it in.
+    found = None
+    if charge.status not in settlement.PAID or charge.external_id is None:
+        found = settlement.fetch_funding_charge(charge, obj["payment_intent"])
+    outcome = transitions.confirm_funding(charge, payment_intent_id=obj["payment_intent"],
+                                          external_id=found.charge_id if found else None,
+                                          amount=obj.get("amount_total"), currency=obj.get("currency"))
+    db.session.refresh(charge)
+    if charge.status in settlement.PAID and charge.payment_intent_id == obj["payment_intent"]:
+        settlement.record_funding_charge(charge, found)
+    return outcome
 
 
 def _session_failed(obj: dict, event: dict) -> str:
@@ -110,29 +146,41 @@ def _intent_failed(obj: dict, event: dict) -> str:
 
 
 def _refund_for(obj: dict) -> Refund | None:
+    found = db.session.scalar(select(Refund).where(Refund.external_id == obj.get("id")))
+    if found is not None:
+        return found
     metadata = obj.get("metadata") or {}
     if str(metadata.get("refund_id", "")).isdigit():
         found = db.session.get(Refund, int(metadata["refund_id"]))
-        if found is not None:
+        # A refund row retried by an operator is a new Stripe refund: an event about an earlier attempt's
+        # refund (another key) is not about the row's current one.
+        if found is not None and metadata.get("attempt", found.idempotency_key) == found.idempotency_key:
             return found
-    return db.session.scalar(select(Refund).where(Refund.external_id == obj.get("id")))
+    return None
 
 
-def _refund_updated(obj: dict, event: dict) -> str:
+def _refund_event(obj: dict, event: dict) -> str:
+    """refund.created / refund.updated / refund.failed: the refund's state drives the row. Events are
+    triggers: the refund is fetched from Stripe so that a late or replayed event can't move it back."""
     refund = _refund_for(obj)
-    if refund is None:
+    if refund is None or not obj.get("id"):
         return "ignored: unknown refund"
-    status = "failed" if event["type"] == "refund.failed" else obj.get("status", "")
-    return "refund recorded" if record_refund_done(refund, obj["id"], status) else f"refund {status}"
+    status, reason = obj.get("status") or "", obj.get("failure_reason") or ""
+    if event.get("type") == "refund.failed":
+        status = "failed"
+    if uses_stripe() and not str(obj["id"]).startswith("sbx_"):
+        try:
+            state = get_gateway().refund_state(obj["id"])
+            status, reason = state.status, state.failure_reason or reason
+        except GatewayError:
+            pass  # the payload is all we have; the job checks refunds still pending later
+    changed = record_refund_state(refund, obj["id"], status, reason)
+    return f"refund {refund.status}" if changed else f"ignored: refund already {refund.status}"
 
 
 def _charge_refunded(obj: dict, event: dict) -> str:
-    outcomes = []
-    for item in ((obj.get("refunds") or {}).get("data") or []):
-        refund = _refund_for(item)
-        if refund is not None and record_refund_done(refund, item["id"], item.get("status", "")):
-            outcomes.append(item["id"])
-    return f"refunds recorded: {', '.join(outcomes)}" if outcomes else "ignored: nothing new"
+    # Since API version 2022-11-15 a Charge doesn't embed its refunds: the refund.* events carry them.
+    return "ignored: refunds are followed through refund.* events"
 
 
 def _transfer_created(obj: dict, event: dict) -> str:
@@ -153,41 +201,15 @@ def _transfer_reversed(obj: dict, event: dict) -> str:
 
 
 def _dispute(obj: dict, event: dict) -> str:
-    dispute = db.session.scalar(select(CardDispute).where(CardDispute.external_id == obj.get("id")))
-    charge = db.session.scalar(select(Charge).where(Charge.external_id == obj.get("charge")))
-    if charge is None and obj.get("payment_intent"):
-        charge = db.session.scalar(select(Charge).where(Charge.payment_intent_id == obj["payment_intent"]))
-    if dispute is None:
-        dispute = CardDispute(external_id=obj["id"], charge_external_id=obj.get("charge") or "",
-                              engagement_id=charge.engagement_id if charge else None,
-                              amount=int(obj.get("amount") or 0), currency=(obj.get("currency") or "usd").upper(),
-                              status=obj.get("status") or "", reason=obj.get("reason") or "")
-        db.session.add(dispute)
-        for operator in db.session.scalars(select(User).where(User.role == Role.OPERATOR)):
-            notify(operator, "dispute_card", "A card dispute was opened",
-                   f"{dispute.amount} {dispute.currency} on charge {dispute.charge_external_id} "
-                   f"({dispute.reason or 'no reason given'}).", "/payments/disputes")
-    else:
-        dispute.status = obj.get("status") or dispute.status
-    db.session.flush()
-    kind = event["type"]
-    if kind == "charge.dispute.funds_withdrawn":
-        ledger.post(f"{dispute.external_id}:funds_withdrawn", "card_dispute",
-                    [Line(DISPUTES, dispute.amount), Line(CASH, -dispute.amount)], currency=dispute.currency,
-                    engagement_id=dispute.engagement_id, description="Card dispute: funds withdrawn")
-    elif kind == "charge.dispute.funds_reinstated":
-        ledger.post(f"{dispute.external_id}:funds_reinstated", "card_dispute",
-                    [Line(CASH, dispute.amount), Line(DISPUTES, -dispute.amount)], currency=dispute.currency,
-                    engagement_id=dispute.engagement_id, description="Card dispute: funds reinstated")
-    return f"card dispute {dispute.status}"
+    return card_disputes.record_event(obj, event["type"])
 
 
 def _account_updated(obj: dict, event: dict) -> str:
-    account = db.session.scalar(select(PayoutAccount).where(PayoutAccount.external_id == obj.get("id")))
+    from marketplace.payments.services import account_for_event, apply_account_state
+    account = account_for_event(obj.get("id"), obj.get("metadata") or {})
     if account is None:
         return "ignored: unknown account"
-    from marketplace.payments.services import apply_account_state
-    promoted = apply_account_state(account, account_state_of(_Obj(obj)))
+    promoted = apply_account_state(account, account_state_of(obj))
     return f"account {account.status}; {len(promoted)} transfers now due"
 
 
@@ -209,8 +231,9 @@ HANDLERS = {
     "checkout.session.expired": _session_expired,
     "payment_intent.payment_failed": _intent_failed,
     "charge.refunded": _charge_refunded,
-    "refund.updated": _refund_updated,
-    "refund.failed": _refund_updated,
+    "refund.created": _refund_event,
+    "refund.updated": _refund_event,
+    "refund.failed": _refund_event,
     "charge.dispute.created": _dispute,
     "charge.dispute.closed": _dispute,
     "charge.dispute.funds_withdrawn": _dispute,

@@ -10,7 +10,7 @@ Mail stored before this revision gets its reset and confirmation links redacted 
 The downgrade cannot bring those links back; they expire within two days anyway.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-11-29 06:40:00
 
 """
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0010'
-down_revision = '0007'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

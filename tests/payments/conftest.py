@@ -6,6 +6,7 @@ import time
 import pytest
 import stripe
 
+from marketplace.payments.gateway import build_stripe_client
 from tests.payments.fake_stripe import FakeStripe
 
 WEBHOOK_SECRET = "whsec_test_secret"
@@ -17,7 +18,7 @@ def fake_stripe(app):
     fake = FakeStripe()
     saved = {k: app.config.get(k) for k in ("PAYMENTS_GATEWAY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")}
     app.config.update(PAYMENTS_GATEWAY="stripe", STRIPE_SECRET_KEY="sk_test_fake", STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET)
-    app.extensions["stripe_client"] = stripe.StripeClient("sk_test_fake", http_client=fake, max_network_retries=2)
+    app.extensions["stripe_client"] = build_stripe_client("sk_test_fake", http_client=fake, max_network_retries=2)
     yield fake
     app.extensions.pop("stripe_client", None)
     app.config.update(saved)

@@ -39,6 +39,8 @@ def test_twenty_parallel_approvals_make_one_transfer(app, committed_world, fake_
     e = factories.create_engagement()
     db.session.add(PayoutAccount(user_id=e.freelancer_id, provider="stripe", external_id="acct_test_par",
                                  status="ready", transfers_enabled=True))
+    fake_stripe.add_account("acct_test_par")
+    fake_stripe.add_charge("ch_test_par", e.amount)  # and its PaymentIntent pi_test_par
     charge = transitions.begin_funding(e.business, e, "stripe")
     transitions.confirm_funding(charge, payment_intent_id="pi_test_par")
     transitions.deliver(e.freelancer, e, "done")

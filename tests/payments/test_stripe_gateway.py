@@ -1,8 +1,11 @@
 """Stripe through the real SDK (stripe-python 16) against FakeStripe: no network."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
+from marketplace.core.time import utcnow
 from marketplace.engagements import transitions
 from marketplace.engagements.models import EngagementStatus as S
 from marketplace.extensions import db
@@ -10,25 +13,20 @@ from marketplace.payments import executor, ledger
 from marketplace.payments.models import Charge, PayoutAccount, Refund
 from tests import factories
 from tests.payments.conftest import post_event, session_completed
-from tests.payments.helpers import assert_ledger_ok
+from tests.payments.helpers import assert_ledger_ok, stripe_fund
 
 
-def _ready_account(user, acct="acct_test_ready"):
+def _ready_account(user, acct="acct_test_ready", fake=None):
+    if fake is not None:
+        fake.add_account(acct)
     db.session.add(PayoutAccount(user_id=user.id, provider="stripe", external_id=acct, status="ready",
                                  transfers_enabled=True))
     db.session.flush()
 
 
-def _fund(client, login_as, fake_stripe, e, pi="pi_test_1"):
-    login_as(e.business)
-    response = client.post(f"/engagements/{e.id}/fund")
-    assert response.status_code == 303 and response.location.startswith("https://checkout.stripe.test/c/pay/cs_")
-    charge = db.session.scalar(select(Charge).where(Charge.engagement_id == e.id))
-    assert charge.checkout_session_id and charge.idempotency_key == f"checkout:eng_{e.id}:1"
-    assert post_event(client, session_completed(charge, event_id=f"evt_paid_{pi}", pi=pi)).status_code == 200
-    fake_stripe.add_charge(pi.replace("pi_", "ch_"), charge.amount)
-    db.session.refresh(e)
-    return charge
+def _fund(client, login_as, fake_stripe, e, pi=None):
+    """Pay through (fake) Stripe Checkout; `checkout.session.completed` funds the engagement."""
+    return stripe_fund(client, login_as, fake_stripe, e)
 
 
 def test_funding_uses_hosted_checkout_with_a_transfer_group(client, login_as, fake_stripe):
@@ -48,15 +46,15 @@ def test_funding_uses_hosted_checkout_with_a_transfer_group(client, login_as, fa
 
 def test_release_transfers_with_source_transaction_and_idempotency_key(client, login_as, fake_stripe):
     e = factories.create_engagement(amount=45_678)
-    _ready_account(e.freelancer)
-    _fund(client, login_as, fake_stripe, e, pi="pi_test_rel")
+    _ready_account(e.freelancer, fake=fake_stripe)
+    charge = _fund(client, login_as, fake_stripe, e)
     transitions.deliver(e.freelancer, e, "done")
     db.session.commit()
     login_as(e.business)
     assert client.post(f"/engagements/{e.id}/approve").status_code == 302
     [call] = fake_stripe.calls("POST", "/v1/transfers")
-    assert call["key"] == f"transfer:eng_{e.id}"
-    assert call["params"]["source_transaction"] == "ch_test_rel"
+    assert call["key"] == f"test:transfer:eng_{e.id}"  # PAYMENTS_INSTALL_ID is "test"
+    assert call["params"]["source_transaction"] == fake_stripe.objects[charge.payment_intent_id]["latest_charge"]
     assert call["params"]["destination"] == "acct_test_ready"
     assert call["params"]["amount"] == str(45_678 - 4_568)
     assert call["params"]["transfer_group"] == f"eng_{e.id}"
@@ -64,60 +62,64 @@ def test_release_transfers_with_source_transaction_and_idempotency_key(client, l
     assert_ledger_ok()
 
 
-def test_a_500_then_success_retries_with_the_same_idempotency_key(client, login_as, fake_stripe):
+def test_a_network_error_then_success_retries_with_the_same_idempotency_key(client, login_as, fake_stripe):
     e = factories.create_engagement()
-    _ready_account(e.freelancer)
+    _ready_account(e.freelancer, fake=fake_stripe)
     _fund(client, login_as, fake_stripe, e)
     transitions.deliver(e.freelancer, e, "done")
     transfer = transitions.approve(e.business, e)
     db.session.commit()
-    fake_stripe.fail_next("/v1/transfers", 500)
+    fake_stripe.network_error_next("/v1/transfers")
     assert executor.execute_transfer(transfer.id) == "paid"
     calls = fake_stripe.calls("POST", "/v1/transfers")
-    assert len(calls) == 2 and {c["key"] for c in calls} == {f"transfer:eng_{e.id}"}
+    assert len(calls) == 2 and {c["key"] for c in calls} == {f"test:transfer:eng_{e.id}"}
 
-    # Down for longer than the SDK's retries: recorded as failed, and the job resends the same key.
+    # Down for longer than the SDK's retries: retrying, and the job resends the same key after the backoff.
     e2 = factories.create_engagement(business=e.business, freelancer=e.freelancer)
-    _fund(client, login_as, fake_stripe, e2, pi="pi_test_2")
+    _fund(client, login_as, fake_stripe, e2)
     transitions.deliver(e2.freelancer, e2, "done")
     t2 = transitions.approve(e2.business, e2)
     db.session.commit()
-    for _ in range(3):
-        fake_stripe.fail_next("/v1/transfers", 500)
-    assert executor.execute_transfer(t2.id).startswith("failed")
+    fake_stripe.network_error_next("/v1/transfers", times=3)
+    assert executor.execute_transfer(t2.id).startswith("retrying")
     db.session.refresh(t2)
-    assert t2.status == "failed" and ledger.balance("freelancer_payable", "USD", engagement_id=e2.id) < 0
+    assert t2.status == "retrying" and ledger.balance("freelancer_payable", "USD", engagement_id=e2.id) < 0
+    assert executor.process_due() == 0  # not before its backoff
+    t2.next_attempt_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
     assert executor.process_due() == 1
     db.session.refresh(t2)
     assert t2.status == "paid"
     keys = [c["key"] for c in fake_stripe.calls("POST", "/v1/transfers")]
-    assert keys.count(f"transfer:eng_{e2.id}") == 4
+    assert keys.count(f"test:transfer:eng_{e2.id}") == 4
     assert_ledger_ok()
 
 
 def test_refund_on_cancellation(client, login_as, fake_stripe):
     e = factories.create_engagement(amount=30_000)
-    _fund(client, login_as, fake_stripe, e, pi="pi_test_ref")
+    charge = _fund(client, login_as, fake_stripe, e)
     client.post("/logout")
     login_as(e.freelancer)
     assert client.post(f"/engagements/{e.id}/cancel", data={"note": "ill"}).status_code == 302
     [call] = fake_stripe.calls("POST", "/v1/refunds")
-    assert call["params"]["payment_intent"] == "pi_test_ref" and call["params"]["amount"] == "30000"
+    assert call["params"]["payment_intent"] == charge.payment_intent_id and call["params"]["amount"] == "30000"
     refund = db.session.scalar(select(Refund).where(Refund.engagement_id == e.id))
-    assert refund.status == "succeeded" and call["key"] == refund.idempotency_key
-    # Stripe's own refund.updated arriving afterwards changes nothing.
+    # Card refunds start pending at Stripe; the money leaves the ledger once Stripe says it succeeded.
+    assert refund.status == "processing" and call["key"] == refund.idempotency_key
     before = ledger.balance("platform_cash", "USD")
-    assert post_event(client, {"id": "evt_ref", "type": "refund.updated", "data": {"object": {
-        "id": refund.external_id, "object": "refund", "status": "succeeded",
-        "metadata": {"refund_id": str(refund.id)}}}}).status_code == 200
-    assert ledger.balance("platform_cash", "USD") == before
+    assert post_event(client, fake_stripe.settle_refund(refund.external_id)).status_code == 200
+    db.session.refresh(refund)
+    assert refund.status == "succeeded" and ledger.balance("platform_cash", "USD") == before - 30_000
+    # A replay of Stripe's refund.updated changes nothing.
+    assert post_event(client, fake_stripe.event_for("refund.updated", refund.external_id)).status_code == 200
+    assert ledger.balance("platform_cash", "USD") == before - 30_000
     assert_ledger_ok()
 
 
 def test_reversal_goes_through_the_transfer_reversals_api(client, login_as, fake_stripe):
     from marketplace.payments import services
     e = factories.create_engagement()
-    _ready_account(e.freelancer)
+    _ready_account(e.freelancer, fake=fake_stripe)
     _fund(client, login_as, fake_stripe, e)
     transitions.deliver(e.freelancer, e, "done")
     transfer = transitions.approve(e.business, e)
@@ -134,7 +136,7 @@ def test_reversal_goes_through_the_transfer_reversals_api(client, login_as, fake
 def test_a_failed_reversal_is_recorded_not_raised(client, login_as, fake_stripe):
     from marketplace.payments import services
     e = factories.create_engagement()
-    _ready_account(e.freelancer)
+    _ready_account(e.freelancer, fake=fake_stripe)
     _fund(client, login_as, fake_stripe, e)
     transitions.deliver(e.freelancer, e, "done")
     transfer = transitions.approve(e.business, e)
@@ -146,7 +148,16 @@ def test_a_failed_reversal_is_recorded_not_raised(client, login_as, fake_stripe)
                                                    "message": "Insufficient funds in the connected account."})
     assert "Insufficient funds" in executor.execute_reversal(reversal.id)
     db.session.refresh(reversal)
-    assert reversal.status == "failed"
+    assert reversal.status == "refused" and "Insufficient funds" in reversal.failure_message
+    # A refusal is final for its key: the job doesn't resend it (Stripe would only replay the refusal) ...
+    assert executor.process_due() == 0
+    assert len(fake_stripe.calls("POST", f"/v1/transfers/{transfer.external_id}/reversals")) == 1
+    # ... an operator retries once the specialist's balance is back: a new operation, a new key.
+    services.retry_payment(factories.create_operator(), reversal)
+    db.session.commit()
+    assert executor.execute_reversal(reversal.id) == "succeeded"
+    first, second = fake_stripe.calls("POST", f"/v1/transfers/{transfer.external_id}/reversals")
+    assert second["key"] == first["key"] + ":try2"
     assert_ledger_ok()
 
 
@@ -191,9 +202,7 @@ def test_connect_onboarding_and_account_updated_release_waiting_earnings(client,
     assert response.status_code == 303 and response.location.startswith("https://connect.stripe.test/setup/acct_")
     account = db.session.scalar(select(PayoutAccount).where(PayoutAccount.user_id == e.freelancer_id))
     assert fake_stripe.calls("POST", "/v1/accounts")[0]["params"]["type"] == "express"
-    event = {"id": "evt_acct", "type": "account.updated", "account": account.external_id, "data": {"object": {
-        "id": account.external_id, "object": "account", "capabilities": {"transfers": "active"},
-        "requirements": {"currently_due": []}}}}
+    event = fake_stripe.set_transfers_capability(account.external_id, "active")
     assert post_event(client, event).status_code == 200
     db.session.refresh(transfer)
     assert transfer.status == "paid" and transfer.destination == account.external_id
@@ -204,8 +213,8 @@ def test_reconcile_matches_stripe_balance_transactions(client, login_as, fake_st
     from marketplace.payments.cli import reconcile
     from marketplace.payments.gateway import get_gateway
     e = factories.create_engagement()
-    _ready_account(e.freelancer)
-    _fund(client, login_as, fake_stripe, e, pi="pi_test_rec")
+    _ready_account(e.freelancer, fake=fake_stripe)
+    _fund(client, login_as, fake_stripe, e)
     transitions.deliver(e.freelancer, e, "done")
     transfer = transitions.approve(e.business, e)
     db.session.commit()
