@@ -24,9 +24,10 @@ def ended_engagement(business=None, freelancer=None, *, days_ago: float = 1, sta
     engagement = factories.create_engagement(business, freelancer, task=task)
     engagement.status = EngagementStatus(status)
     engagement.completed_at = utcnow() - timedelta(days=days_ago)
-    # Its contract ended with it (its only milestone), as the state machine leaves it.
-    engagement.contract.status = ContractStatus.ENDED
-    engagement.contract.ended_at = engagement.completed_at
+    if status in ("completed", "resolved", "cancelled"):
+        # Its contract ended with it (its only milestone), as the state machine leaves it.
+        engagement.contract.status = ContractStatus.ENDED
+        engagement.contract.ended_at = engagement.completed_at or utcnow()
     db.session.flush()
     return engagement
 
