@@ -1,5 +1,5 @@
 """Property tests of the billing arithmetic: nothing past the limit is billed, no minute is billed twice."""
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings, strategies as st
