@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import (DecimalField, FieldList, Form, FormField, IntegerField, SelectField, SelectMultipleField,
-                     StringField, SubmitField, TextAreaField, URLField)
+from wtforms import (DecimalField, FieldList, Form, FormField, SelectField, SelectMultipleField, StringField,
+                     SubmitField, TextAreaField, URLField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from marketplace.core.forms import MinorUnits
+from marketplace.core.forms import BoundedIntegerField, MinorUnits
 from marketplace.core.reference import CHANNELS, COMPANY_SIZES, INDUSTRIES, LANGUAGES, PROFICIENCIES, SKILL_LEVELS
 from marketplace.core.time import TIMEZONES
 from marketplace.profiles.models import Skill
@@ -35,7 +35,7 @@ class FreelancerProfileForm(FlaskForm):
                                validators=[InputRequired("Set your hourly rate."),
                                            MinorUnits("5", "1000", message="Between 5.00 and 1,000.00.")])
     timezone = SelectField("Time zone", choices=[(z, z) for z in TIMEZONES], default="UTC")
-    hours_per_week = IntegerField("Hours per week available", default=20,
+    hours_per_week = BoundedIntegerField("Hours per week available", default=20,
                                   validators=[InputRequired("How many hours a week can you work?"),
                                               NumberRange(min=0, max=80, message="Between 0 and 80.")])
     preferred_hours = StringField("Preferred hours", validators=[Length(max=120)],
