@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
+from wtforms.validators import StopValidation
 
 from marketplace.core.errors import DomainError
-from marketplace.core.integers import MAX_INT, parse_int
+from marketplace.core.integers import MAX_INT, MIN_INT, parse_int
 
 
 def attach_error(form: FlaskForm, error: DomainError, default_field: str | None = None) -> None:
@@ -47,21 +48,28 @@ class BoundedIntegerField(IntegerField):
 
     Plain `IntegerField` takes whatever `int()` takes, so a number too large for its column
     reached the database. Bounds default to what an INTEGER column holds; business ranges
-    (and their messages) stay with `NumberRange` validators.
+    (and their messages) stay with `NumberRange` validators, which run only on a parsed value.
     """
 
-    def __init__(self, label=None, validators=None, *, low: int = 0, high: int = MAX_INT, **kwargs):
+    def __init__(self, label=None, validators=None, *, low: int = MIN_INT, high: int = MAX_INT, **kwargs):
         super().__init__(label, validators, **kwargs)
         self.low, self.high = low, high
 
     def process_formdata(self, valuelist):
         if not valuelist:
             return
+        if isinstance(valuelist[0], str) and not valuelist[0].strip():
+            self.data = None   # nothing typed: Optional() / InputRequired() decide
+            return
         try:
             self.data = parse_int(valuelist[0], self.low, self.high)
         except ValueError as error:
             self.data = None
             raise ValueError(str(error)) from None
+
+    def pre_validate(self, form):
+        if self.process_errors:
+            raise StopValidation()   # one clear message, not a range check on a value that isn't there
 
 
 def coerce_id(value) -> int:
