@@ -263,10 +263,9 @@ def parse_audit_filters(args) -> AuditFilters:
 def _user_condition(column, value: str):
     try:
         return column == parse_int(value, 1, MAX_ID)
-    except ValueError:
-        pass
-    ids = select(User.id).where(User.email.ilike("%" + _escape(value.lower()) + "%", escape="\\"))
-    return column.in_(ids)
+    except ValueError:   # not an id: part of an email address
+        ids = select(User.id).where(User.email.ilike("%" + _escape(value.lower()) + "%", escape="\\"))
+        return column.in_(ids)
 
 
 def _escape(text: str) -> str:

@@ -36,8 +36,8 @@ class FreelancerProfileForm(FlaskForm):
                                            MinorUnits("5", "1000", message="Between 5.00 and 1,000.00.")])
     timezone = SelectField("Time zone", choices=[(z, z) for z in TIMEZONES], default="UTC")
     hours_per_week = BoundedIntegerField("Hours per week available", default=20,
-                                  validators=[InputRequired("How many hours a week can you work?"),
-                                              NumberRange(min=0, max=80, message="Between 0 and 80.")])
+                                         validators=[InputRequired("How many hours a week can you work?"),
+                                                     NumberRange(min=0, max=80, message="Between 0 and 80.")])
     preferred_hours = StringField("Preferred hours", validators=[Length(max=120)],
                                   description="For example: weekdays 09:00–17:00, weekends on request.")
     channels = MultiCheckboxField("Channels", choices=list(CHANNELS.items()))
