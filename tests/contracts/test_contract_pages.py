@@ -105,3 +105,17 @@ def test_the_engagements_list_shows_contracts_with_their_milestones(client):
     page = text(client.get("/engagements"))
     assert f'href="/contracts/{contract.id}"' in page and "Listed contract" in page
     assert "2. Part two" in page and f'href="/engagements/{first.id}"' in page
+
+
+def test_each_milestone_has_its_own_receipt_and_payments_row(client):
+    contract, first = hire(amount=60_000, title="Receipts per stage")
+    from marketplace.contracts import services
+    second = services.split_milestone(contract.business, first, services.MilestoneData("Stage two", 20_000))
+    approve(first)
+    from tests.contracts.helpers import fund
+    fund(db.session.get(type(second), second.id))
+    sign_in(client, contract.business)
+    receipt = plain(client.get(f"/engagements/{second.id}/receipt"))
+    assert "milestone 2: Stage two" in receipt and "$200.00" in receipt
+    payments_page = plain(client.get("/payments"))
+    assert "Milestone 2: Stage two" in payments_page

@@ -250,6 +250,8 @@ def test_a_payment_for_a_milestones_earlier_amount_is_refunded_not_held():
     db.session.refresh(first)
     assert payments.sandbox_pay(contract.business, charge) == "refunded: the amount changed since the checkout started"
     db.session.refresh(first)
+    db.session.refresh(charge)
+    assert charge.status == "late"   # paid and refunded; not the milestone's funding charge
     assert first.status == EngagementStatus.AWAITING_FUNDING and ledger.held_for(first) == 0
     assert db.session.scalar(select(Refund.amount).where(Refund.engagement_id == first.id)) == 60_000
     fund(first)   # the new amount funds normally
