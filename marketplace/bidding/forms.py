@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, IntegerField, SelectField, SubmitField, TextAreaField
+from wtforms import DecimalField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from marketplace.core.forms import MinorUnits, SingleLineField
+from marketplace.core.forms import BoundedIntegerField, MinorUnits, SingleLineField, coerce_id
 
 
 class BidForm(FlaskForm):
@@ -12,7 +12,7 @@ class BidForm(FlaskForm):
                           validators=[InputRequired("Enter your price."),
                                       MinorUnits("0.01", "100000", message="Enter an amount above zero and at "
                                                                            "most $100,000.00.")])
-    estimated_hours = IntegerField("Estimated hours", validators=[Optional(), NumberRange(min=1, max=2000)])
+    estimated_hours = BoundedIntegerField("Estimated hours", validators=[Optional(), NumberRange(min=1, max=2000)])
     cover_note = TextAreaField("Cover note", validators=[DataRequired("Tell the business why you're a good fit."),
                                                          Length(max=5000)],
                                description="How you'd handle their customers, relevant experience, questions.")
@@ -32,7 +32,7 @@ class ActionForm(FlaskForm):
 
 
 class InviteForm(FlaskForm):
-    task_id = SelectField("Task", coerce=int, choices=[],
+    task_id = SelectField("Task", coerce=coerce_id, choices=[],
                           validators=[InputRequired("Choose one of your open tasks.")])
     message = TextAreaField("Message", validators=[Length(max=2000)],
                             description="Say why you think they'd be a good fit.")

@@ -8,7 +8,9 @@ from marketplace.bidding import services
 from marketplace.bidding.forms import ActionForm, BidForm, DeclineForm, InviteForm
 from marketplace.core.errors import DomainError, Forbidden
 from marketplace.core.forms import attach_error
+from marketplace.core.integers import MAX_ID, MAX_INT, parse_int
 from marketplace.core.money import parse_major, to_major
+from marketplace.core.query_args import QueryArgs
 from marketplace.core.urls import safe_next
 from marketplace.engagements.hiring import accept_bid
 from marketplace.extensions import db
@@ -53,17 +55,21 @@ def place(task_id: int):
 @login_required
 def quote():
     """Fee preview for the proposal form (JSON): what the business pays and what you receive."""
-    task = tasks.get_task_for(current_user, request.args.get("task_id", 0, type=int))
+    read = QueryArgs(request.args)
+    task_id = read.integer("task_id", 1, MAX_ID)
+    if task_id is None:
+        return jsonify(error="Bad task", message="task_id must be the id of a task."), 400
+    task = tasks.get_task_for(current_user, task_id)
     try:
         amount = parse_major(request.args.get("amount", ""))
     except ValueError:
         return jsonify(error="Bad amount", message="Enter an amount like 120 or 120.50."), 400
     if amount <= 0:
         return jsonify(error="Bad amount", message="Enter an amount above zero."), 400
-    hours = request.args.get("estimated_hours", type=int)
-    if hours is not None and not 1 <= hours <= current_app.config["MAX_ESTIMATED_HOURS"]:
-        return jsonify(error="Bad hours", message=f"Estimate between 1 and "
-                                                  f"{current_app.config['MAX_ESTIMATED_HOURS']} hours."), 400
+    max_hours = current_app.config["MAX_ESTIMATED_HOURS"]
+    hours = read.integer("estimated_hours", 1, max_hours)
+    if read.errors:
+        return jsonify(error="Bad hours", message=f"Estimate between 1 and {max_hours} hours."), 400
     if amount > current_app.config["MAX_BID_AMOUNT"]:
         return jsonify(error="Bad amount", message="That amount is above the largest we can hold."), 400
     q = services.quote(task, amount, hours)
@@ -147,8 +153,9 @@ def accept(bid_id: int):
     seen = {}
     if request.form.get("seen_amount"):
         try:
-            seen = {"seen_amount": int(request.form["seen_amount"]),
-                    "seen_hours": int(request.form["seen_hours"]) if request.form.get("seen_hours") else None}
+            seen = {"seen_amount": parse_int(request.form["seen_amount"], 1, MAX_INT),
+                    "seen_hours": parse_int(request.form["seen_hours"], 1, MAX_INT)
+                    if request.form.get("seen_hours") else None}
         except ValueError:
             flash("That form was tampered with. Reload the page and try again.", "danger")
             return _back_to_task(bid, "#proposals")

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import IntegerField, StringField
+from wtforms.validators import StopValidation
 
 from marketplace.core.errors import DomainError
+from marketplace.core.integers import MAX_INT, MIN_INT, parse_int
 from marketplace.core.text import one_line
 
 
@@ -60,9 +62,48 @@ class MinorUnits:
                 else f"Enter at least {format_money(low)}."))
 
 
+class BoundedIntegerField(IntegerField):
+    """An integer field that parses with the app's one integer rule (`core.integers.parse_int`).
+
+    Plain `IntegerField` takes whatever `int()` takes, so a number too large for its column
+    reached the database. Bounds default to what an INTEGER column holds; business ranges
+    (and their messages) stay with `NumberRange` validators, which run only on a parsed value.
+    """
+
+    def __init__(self, label=None, validators=None, *, low: int = MIN_INT, high: int = MAX_INT, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.low, self.high = low, high
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        if isinstance(valuelist[0], str) and not valuelist[0].strip():
+            self.data = None   # nothing typed: Optional() / InputRequired() decide
+            return
+        try:
+            self.data = parse_int(valuelist[0], self.low, self.high)
+        except ValueError as error:
+            self.data = None
+            raise ValueError(str(error)) from None
+
+    def pre_validate(self, form):
+        if self.process_errors:
+            raise StopValidation()   # one clear message, not a range check on a value that isn't there
+
+
+def coerce_id(value) -> int:
+    """`coerce` for select fields whose options are row ids: a bounded id or ValueError."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return parse_int(value, 1, MAX_INT)
+
+
 def bounded_int(args, name: str, default: int, *, low: int = 1, high: int = 10_000) -> int:
     """An integer query argument clamped to a sane range (page numbers and the like)."""
-    value = args.get(name, default, type=int)
-    if value is None:
+    raw = args.get(name)
+    if raw is None:
         return default
-    return min(max(value, low), high)
+    try:
+        return parse_int(raw, low, high, clamp=True)
+    except ValueError:
+        return default

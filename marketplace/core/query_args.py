@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Container
 
+from marketplace.core.integers import MAX_INT, parse_int
 from marketplace.core.money import parse_major
 
 
@@ -38,3 +39,14 @@ class QueryArgs:
             self.errors.append(message)
             return None
         return value
+
+    def integer(self, name: str, low: int = 0, high: int = MAX_INT, message: str | None = None) -> int | None:
+        """A whole number within [low, high] (the app's one integer rule), else None and a message."""
+        raw = self.text(name, limit=100)
+        if not raw:
+            return None
+        try:
+            return parse_int(raw, low, high)
+        except ValueError as error:
+            self.errors.append(message or f"{name}: {error}")
+            return None

@@ -1,10 +1,16 @@
-"""Request-level guards that apply to every page: bounded ids and no NUL bytes."""
+"""Request-level guards that apply to every page: bounded ids, no NUL bytes, no unexpected file parts."""
 from __future__ import annotations
 
-from flask import Flask, abort, request
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import Flask, abort, current_app, request
 from werkzeug.routing import IntegerConverter
 
-MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL
+from marketplace.core.integers import MAX_ID
+
+View = TypeVar("View", bound=Callable)
+ACCEPTED_FILES_ATTR = "accepted_file_fields"
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -14,6 +20,19 @@ class BoundedIntConverter(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
+def accepts_files(*field_names: str) -> Callable[[View], View]:
+    """Let a view receive uploads in the named form fields (put it below `@bp.route`).
+
+    Every other view refuses a request carrying any file part: Flask-WTF hands file parts
+    to the form with the text fields, so a text field sent as a file would otherwise reach
+    code that expects a string.
+    """
+    def mark(view: View) -> View:
+        setattr(view, ACCEPTED_FILES_ATTR, frozenset(field_names))
+        return view
+    return mark
+
+
 def register_request_guards(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntConverter
 
@@ -21,6 +40,17 @@ def register_request_guards(app: Flask) -> None:
     def _reject_nul_bytes():
         # PostgreSQL text can't hold NUL; no legitimate form or query needs one.
         for values in (request.args, request.form):
-            for value in values.values():
-                if "\x00" in value:
+            for key, value in values.items(multi=True):
+                if "\x00" in key or "\x00" in value:
                     abort(400, description="The request contained an invalid character.")
+
+    @app.before_request
+    def _reject_unexpected_files():
+        if not request.files:
+            return
+        view = current_app.view_functions.get(request.endpoint)
+        accepted = getattr(view, ACCEPTED_FILES_ATTR, frozenset())
+        for name in request.files:
+            if name not in accepted:
+                abort(400, description=f"The field “{name[:40]}” takes text, not a file upload. "
+                                       "Please fill in the form and send it again.")

@@ -31,6 +31,7 @@ from sqlalchemy import and_, extract, func, or_, select, union_all
 
 from marketplace.bidding.models import Bid
 from marketplace.core.errors import ValidationFailed
+from marketplace.core.integers import parse_int
 from marketplace.core.money import CURRENCIES
 from marketplace.core.time import UTC, utcnow
 from marketplace.engagements.models import Engagement, EngagementStatus as S
@@ -133,10 +134,13 @@ def parse_period(args, today: date | None = None) -> Period:
         return Period(start, end, choose_bucket((end - start).days + 1))
     days = DEFAULT_DAYS
     if raw_days:
-        if not (raw_days.isascii() and raw_days.isdigit()) or int(raw_days) not in PRESETS:
+        try:
+            days = parse_int(raw_days, 1, max(PRESETS))
+        except ValueError:
+            days = None
+        if days not in PRESETS:
             raise ValidationFailed("Choose one of the preset periods: "
                                    + ", ".join(f"{d} days" for d in PRESETS) + ".", field="days")
-        days = int(raw_days)
     return Period(today - timedelta(days=days - 1), today, choose_bucket(days), preset=days)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import User
+from marketplace.core.integers import MAX_ID, parse_int
 from marketplace.core.query_args import QueryArgs
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
@@ -242,9 +243,9 @@ def parse_audit_filters(args) -> AuditFilters:
     target_id = None
     raw_id = (args.get("target_id") or "").strip()
     if raw_id:
-        if _is_number(raw_id):
-            target_id = int(raw_id)
-        else:
+        try:
+            target_id = parse_int(raw_id, 1, MAX_ID)
+        except ValueError:
             errors.append("The target id must be a number; it was ignored.")
     date_from = _parse_date(args.get("from"), errors, "from")
     date_to = _parse_date(args.get("to"), errors, "to")
@@ -259,16 +260,12 @@ def parse_audit_filters(args) -> AuditFilters:
                         date_to=date_to_end, errors=errors)
 
 
-def _is_number(value: str) -> bool:
-    """A plain id: ASCII digits only (str.isdigit() also accepts "²", which int() refuses), nine at most."""
-    return value.isascii() and value.isdigit() and len(value) <= 9
-
-
 def _user_condition(column, value: str):
-    if _is_number(value):
-        return column == int(value)
-    ids = select(User.id).where(User.email.ilike("%" + _escape(value.lower()) + "%", escape="\\"))
-    return column.in_(ids)
+    try:
+        return column == parse_int(value, 1, MAX_ID)
+    except ValueError:   # not an id: part of an email address
+        ids = select(User.id).where(User.email.ilike("%" + _escape(value.lower()) + "%", escape="\\"))
+        return column.in_(ids)
 
 
 def _escape(text: str) -> str:

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import (DecimalField, FieldList, Form, FormField, IntegerField, SelectField, SelectMultipleField,
+from wtforms import (DecimalField, FieldList, Form, FormField, SelectField, SelectMultipleField,
                      SubmitField, TextAreaField, URLField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from marketplace.core.forms import MinorUnits, SingleLineField, single_line
+from marketplace.core.forms import BoundedIntegerField, MinorUnits, SingleLineField, single_line
 from marketplace.core.reference import CHANNELS, COMPANY_SIZES, INDUSTRIES, LANGUAGES, PROFICIENCIES, SKILL_LEVELS
 from marketplace.core.time import TIMEZONES
 from marketplace.profiles.models import Skill
@@ -36,9 +36,9 @@ class FreelancerProfileForm(FlaskForm):
                                validators=[InputRequired("Set your hourly rate."),
                                            MinorUnits("5", "1000", message="Between 5.00 and 1,000.00.")])
     timezone = SelectField("Time zone", choices=[(z, z) for z in TIMEZONES], default="UTC")
-    hours_per_week = IntegerField("Hours per week available", default=20,
-                                  validators=[InputRequired("How many hours a week can you work?"),
-                                              NumberRange(min=0, max=80, message="Between 0 and 80.")])
+    hours_per_week = BoundedIntegerField("Hours per week available", default=20,
+                                         validators=[InputRequired("How many hours a week can you work?"),
+                                                     NumberRange(min=0, max=80, message="Between 0 and 80.")])
     preferred_hours = SingleLineField("Preferred hours", validators=[Length(max=120)],
                                       description="For example: weekdays 09:00–17:00, weekends on request.")
     channels = MultiCheckboxField("Channels", choices=list(CHANNELS.items()))

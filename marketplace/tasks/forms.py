@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import (DateField, DecimalField, FieldList, Form, FormField, IntegerField, RadioField, SelectField,
+from wtforms import (DateField, DecimalField, FieldList, Form, FormField, RadioField, SelectField,
                      SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from marketplace.core.forms import MinorUnits, SingleLineField
+from marketplace.core.forms import BoundedIntegerField, MinorUnits, SingleLineField
+from marketplace.core.integers import MAX_ID, parse_int
 from marketplace.core.reference import CHANNELS, LANGUAGES, SKILL_LEVELS
 from marketplace.core.time import TIMEZONES
 from marketplace.profiles.forms import MultiCheckboxField
@@ -41,8 +42,8 @@ class TaskForm(FlaskForm):
                           validators=[Optional(), MinorUnits("0.01", "100000")])
     max_rate = DecimalField("Maximum hourly rate (USD)", places=2,
                             validators=[Optional(), MinorUnits("0.01", "1000")])
-    estimated_hours = IntegerField("Estimated hours", validators=[Optional(), NumberRange(min=1, max=2000)])
-    seats = IntegerField("Specialists wanted", default=1,
+    estimated_hours = BoundedIntegerField("Estimated hours", validators=[Optional(), NumberRange(min=1, max=2000)])
+    seats = BoundedIntegerField("Specialists wanted", default=1,
                          validators=[InputRequired("How many specialists do you need?"), NumberRange(min=1)])
     hiring_mode = RadioField("How do you want to hire?", default="open", choices=[
         ("open", "Open: any qualified specialist can send a proposal"),
@@ -79,9 +80,12 @@ class TaskForm(FlaskForm):
         """Chosen skills -> minimum level; values that aren't numbers are left to the choice check."""
         levels = {}
         for row in rows:
-            skill, level = row.skill.data, row.min_level.data or "1"
-            if skill and skill.isascii() and skill.isdigit() and level.isascii() and level.isdigit():
-                levels[int(skill)] = int(level)
+            if not row.skill.data:
+                continue
+            try:
+                levels[parse_int(row.skill.data, 1, MAX_ID)] = parse_int(row.min_level.data or "1", 1, 5)
+            except ValueError:
+                continue
         return levels
 
     def validate_required(self, field):
