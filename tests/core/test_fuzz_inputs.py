@@ -140,6 +140,8 @@ def build_world() -> World:
         "user_id": specialist.id, "freelancer_id": specialist.id, "charge_id": charge.id,
         "target_type": "task", "target_id": task.id, "token": "not-a-real-token", "answer": "accept",
         "outcome": "pay",
+        # An open fixed-price contract and its unfunded milestone (the one its checkout was started for).
+        "contract_id": awaiting.contract_id, "milestone_id": awaiting.id,
     }
     world = World(users, ids)
     world.ids.update(free_task=free_task.id, awaiting=awaiting.id, disputed=disputed.id, ended=ended.id)
@@ -182,6 +184,8 @@ def build_world() -> World:
         "moderation.act_on_flags": ("operator", {"action": "warn", "act-reason": "Careful.", "reported": "1"}),
         "moderation.dismiss_flags": ("operator", {"dismiss-reason": "Fine."}),
         "moderation.two_factor": ("operator", {"code": "123456"}),
+        "contracts.add_milestone": ("business", {"title": "Follow-up week", "amount": "10", "due_on": ""}),
+        "contracts.split_milestone": ("business", {"title": "Second half", "amount": "10", "due_on": ""}),
     }
     return world
 
