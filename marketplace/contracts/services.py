@@ -184,8 +184,9 @@ def split_milestone(actor: User, milestone: Engagement, data: MilestoneData,
     if milestone.status != EngagementStatus.AWAITING_FUNDING:
         raise Conflict("Only a milestone that isn't funded yet can be split.")
     if amount >= milestone.amount:
-        raise ValidationFailed(f"Split off less than the milestone's {format_money(milestone.amount, contract.currency)}"
-                               " so that something is left on it.", field="amount")
+        raise ValidationFailed(f"Split off less than the milestone's "
+                               f"{format_money(milestone.amount, contract.currency)} so that something is left on it.",
+                               field="amount")
     remaining = milestone.amount - amount
     fee, payout = split_fee(remaining, milestone.fee_bps)
     # Only while it is still unfunded at the amount the business saw: a payment that lands meanwhile wins.
@@ -237,7 +238,7 @@ class ContractView:
         self.total = total_of(contract)
         self.unfunded = unfunded_of(contract)
         self.released = paid_out_of(contract)
-        self.milestones = [p for p in contract.payables]
+        self.milestones = list(contract.payables)
         self.timeline = sorted((TimelineLine(p, ev) for p in contract.payables for ev in p.events),
                                key=lambda line: (line.event.created_at, line.event.id))
 
@@ -246,7 +247,8 @@ def contract_view(actor: User, contract: Contract) -> ContractView:
     return ContractView(actor, contract)
 
 
-def get_milestone_for(actor: User, contract: Contract, milestone_id: int) -> Engagement:
+def get_milestone_of(contract: Contract, milestone_id: int) -> Engagement:
+    """One payable of a contract the actor was already allowed to see."""
     milestone = next((p for p in contract.payables if p.id == milestone_id), None)
     if milestone is None:
         raise NotFound("We couldn't find that milestone on this contract.")

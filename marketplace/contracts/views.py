@@ -66,7 +66,7 @@ def add_milestone(contract_id: int):
 @login_required
 def split_milestone(contract_id: int, milestone_id: int):
     contract = services.get_contract_for(current_user, contract_id)
-    milestone = services.get_milestone_for(current_user, contract, milestone_id)
+    milestone = services.get_milestone_of(contract, milestone_id)
     form = MilestoneForm()
     if not form.validate_on_submit():
         return _render(contract, split_form=form, split_id=milestone_id, status=400)

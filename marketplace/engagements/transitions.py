@@ -194,8 +194,13 @@ def confirm_funding(charge: Charge, *, payment_intent_id: str, external_id: str 
     # The charge that moves the engagement out of awaiting_funding is its funding charge (`succeeded`); any
     # other payment is a duplicate (another charge funded it) or late (cancelled meanwhile), refunded in full.
     db.session.refresh(engagement)
-    if engagement.status == S.AWAITING_FUNDING:
+    stale = engagement.status == S.AWAITING_FUNDING and charge.amount != engagement.amount
+    if engagement.status == S.AWAITING_FUNDING and not stale:
         role, note = "succeeded", ""
+    elif stale:
+        # A checkout started before the business split this milestone: it paid the old amount.
+        role, note = "late", (f"Payment of {_money(engagement, charge.amount)} was for an earlier amount of this "
+                              f"milestone (now {_money(engagement, engagement.amount)}): refunded in full.")
     elif funded_charge(engagement) is not None:
         role, note = "duplicate", "Paid twice: this second payment is refunded in full."
     else:
@@ -213,13 +218,8 @@ def confirm_funding(charge: Charge, *, payment_intent_id: str, external_id: str 
                 description=f"Business paid for engagement {engagement.id}")
     if role != "succeeded":
         _refund_now(engagement, charge, charge.amount, None, note)
-        return "refunded: engagement no longer awaiting funding"
-    if charge.amount != engagement.amount:
-        # A checkout started before the business split this milestone: it paid the old amount.
-        _refund_now(engagement, charge, charge.amount, None, f"Payment of {_money(engagement, charge.amount)} "
-                    f"was for an earlier amount of this milestone (now {_money(engagement, engagement.amount)}): "
-                    "refunded in full.")
-        return "refunded: the amount changed since the checkout started"
+        return ("refunded: the amount changed since the checkout started" if stale
+                else "refunded: engagement no longer awaiting funding")
     _move(engagement, (S.AWAITING_FUNDING,), S.ACTIVE, None,
           f"Payment of {_money(engagement, charge.amount)} received and held by the platform",
           funded_at=utcnow())

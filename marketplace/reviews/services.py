@@ -176,7 +176,8 @@ def submit_review(actor: User, engagement: Engagement, data: ReviewData, now: da
         raise Conflict(ALREADY_REVIEWED)
     anchor = review_milestone(engagement.contract)
     subject_id = engagement.freelancer_id if role == "business" else engagement.business_id
-    review = Review(contract_id=contract_id, engagement_id=anchor.id, author_id=actor.id, subject_id=subject_id, author_role=role,
+    review = Review(contract_id=contract_id, engagement_id=anchor.id, author_id=actor.id, subject_id=subject_id,
+                    author_role=role,
                     stars=stars, public_comment=comment, private_feedback=feedback, created_at=now, **scores)
     try:
         with db.session.begin_nested():

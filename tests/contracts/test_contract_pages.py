@@ -105,3 +105,29 @@ def test_the_engagements_list_shows_contracts_with_their_milestones(client):
     page = text(client.get("/engagements"))
     assert f'href="/contracts/{contract.id}"' in page and "Listed contract" in page
     assert "2. Part two" in page and f'href="/engagements/{first.id}"' in page
+
+
+def test_each_milestone_has_its_own_receipt_and_payments_row(client):
+    contract, first = hire(amount=60_000, title="Receipts per stage")
+    from marketplace.contracts import services
+    second = services.split_milestone(contract.business, first, services.MilestoneData("Stage two", 20_000))
+    approve(first)
+    from tests.contracts.helpers import fund
+    fund(db.session.get(type(second), second.id))
+    sign_in(client, contract.business)
+    receipt = plain(client.get(f"/engagements/{second.id}/receipt"))
+    assert "milestone 2: Stage two" in receipt and "$200.00" in receipt
+    payments_page = plain(client.get("/payments"))
+    assert "Milestone 2: Stage two" in payments_page
+
+
+def test_an_hourly_contract_page_shows_its_terms_and_no_milestone_forms(client, business):
+    from marketplace.engagements.hiring import accept_bid
+    from tests.tasks.helpers import add_bid
+    task = factories.create_task(business, pricing="hourly", budget=None, max_rate=4_000, estimated_hours=30)
+    contract = accept_bid(business, add_bid(task, factories.create_freelancer(), amount=3_500,
+                                            estimated_hours=30)).contract
+    sign_in(client, business)
+    page = plain(client.get(f"/contracts/{contract.id}"))
+    assert "Hourly contract" in page and "Hourly rate $35.00/h" in page and "Weekly limit 30 h" in page
+    assert "Manual time Allowed" in page and "Add a milestone" not in page and "Split this milestone" not in page
