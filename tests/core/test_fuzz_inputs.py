@@ -25,6 +25,7 @@ from marketplace.moderation import flags, holds
 from marketplace.moderation.access import MFA_SESSION_KEY
 from marketplace.notifications.services import notify
 from marketplace.outbox.services import send_mail
+from marketplace.payments.models import Transfer
 from tests import factories
 from tests.payments.helpers import sandbox_fund
 from tests.reviews.helpers import ended_engagement
@@ -142,6 +143,9 @@ def build_world() -> World:
         "outcome": "pay",
         # An open fixed-price contract and its unfunded milestone (the one its checkout was started for).
         "contract_id": awaiting.contract_id, "milestone_id": awaiting.id,
+        # Payments needing attention: the ended engagement's payout (retrying a paid one is refused).
+        "kind": "transfer",
+        "row_id": db.session.scalar(select(Transfer.id).where(Transfer.engagement_id == ended.id)) or ended.id,
     }
     world = World(users, ids)
     world.ids.update(free_task=free_task.id, awaiting=awaiting.id, disputed=disputed.id, ended=ended.id)
