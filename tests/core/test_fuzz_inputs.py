@@ -151,11 +151,11 @@ def build_world() -> World:
         "user_id": specialist.id, "freelancer_id": specialist.id, "charge_id": charge.id,
         "target_type": "task", "target_id": task.id, "token": "not-a-real-token", "answer": "accept",
         "outcome": "pay",
+        # An open fixed-price contract and its unfunded milestone (the one its checkout was started for).
+        "contract_id": awaiting.contract_id, "milestone_id": awaiting.id,
         # Payments needing attention: the ended engagement's payout (retrying a paid one is refused).
         "kind": "transfer",
         "row_id": db.session.scalar(select(Transfer.id).where(Transfer.engagement_id == ended.id)) or ended.id,
-        # An open fixed-price contract and its unfunded milestone (the one its checkout was started for).
-        "contract_id": awaiting.contract_id, "milestone_id": awaiting.id,
         # An hourly contract's timesheet and one of its entries.
         "entry_id": entry.id,
     }
