@@ -1,18 +1,23 @@
 """Task discovery: one search function over open, approved tasks.
 
-PostgreSQL uses its full-text search (the GIN index ix_tasks_fulltext on
-to_tsvector('english', title || ' ' || description)); SQLite, which has no
-such index here, matches every word with LIKE. Filters, sorting and eager
-loading are shared, so a page costs the same few queries at any size.
+PostgreSQL uses its full-text search on the stored column tasks.search_vector
+(to_tsvector('english', title || ' ' || description), kept up to date by the
+database as a generated column) and its GIN index over listed tasks; SQLite,
+which has no such index here, matches every word with LIKE. Filters, sorting
+and eager loading are shared, so a page costs the same few queries at any size:
+the ids of the matches in order, counted up to a bound (core/paging.py), then
+the page's rows.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, exists, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, case, exists, func, literal_column, or_, select
+from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.orm import load_only, selectinload
 
 from marketplace.accounts.models import AccountStatus, User
+from marketplace.core.paging import bounded_page
 from marketplace.core.query_args import QueryArgs
 from marketplace.core.reference import CHANNELS, LANGUAGES
 from marketplace.core.time import TIMEZONE_SET
@@ -39,17 +44,23 @@ class TaskQuery:
     errors: list[str] = field(default_factory=list)
 
 
-# Total the business expects to pay: the fixed budget, or max rate x estimated hours.
-PRICE_CEILING = case((Task.pricing == Pricing.FIXED, Task.budget),
+# Total the business expects to pay: the fixed budget, or max rate x estimated hours. The
+# literal 'fixed' (not a bound parameter) lets the planners use ix_tasks_listed_price.
+PRICE_CEILING = case((Task.pricing == literal_column(f"'{Pricing.FIXED.value}'"), Task.budget),
                      else_=Task.max_rate * Task.estimated_hours)
+# PostgreSQL only: the stored generated column of migration 0012 (not mapped, SQLite has none).
+SEARCH_VECTOR = literal_column("tasks.search_vector", TSVECTOR)
 
 
 def listed_task_clause():
     """The one rule for which tasks are listed to anyone but their business (browse, search, matching,
     recommendations): open, approved by moderation, and posted by an account that is not suspended.
-    A suspended business's tasks are hidden this way, never deleted; reinstating shows them again."""
+    A suspended business's tasks are hidden this way, never deleted; reinstating shows them again.
+    Status and moderation are compared with literals, as the partial indexes on listed tasks are
+    defined (a bound parameter would hide the match from the planner)."""
     active_business = select(User.id).where(User.id == Task.business_id, User.status == AccountStatus.ACTIVE)
-    return and_(Task.status == TaskStatus.OPEN, Task.moderation_status == ModerationStatus.APPROVED,
+    return and_(Task.status == literal_column(f"'{TaskStatus.OPEN.value}'"),
+                Task.moderation_status == literal_column(f"'{ModerationStatus.APPROVED.value}'"),
                 exists(active_business))
 
 
@@ -63,8 +74,7 @@ def _text_filter(query: str):
     if not words:
         return None
     if db.engine.dialect.name == "postgresql":
-        document = func.to_tsvector("english", Task.title + " " + Task.description)
-        return document.op("@@")(func.websearch_to_tsquery("english", " ".join(words)))
+        return SEARCH_VECTOR.op("@@")(func.websearch_to_tsquery("english", " ".join(words)))
     conditions = []
     for word in words:
         pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -101,8 +111,17 @@ def build_statement(params: TaskQuery, *, eager: bool = True):
     return stmt.options(selectinload(Task.skills), selectinload(Task.languages), selectinload(Task.business))
 
 
+def load_cards(ids) -> list[Task]:
+    """The tasks shown as cards: their skills, languages and the business's name."""
+    return list(db.session.scalars(
+        select(Task).where(Task.id.in_(ids))
+        .options(selectinload(Task.skills), selectinload(Task.languages),
+                 selectinload(Task.business).options(load_only(User.id, User.full_name)))))
+
+
 def search_tasks(params: TaskQuery, page: int = 1, per_page: int = 20):
-    return db.paginate(build_statement(params), page=page, per_page=per_page, error_out=False, max_per_page=100)
+    ids = build_statement(params, eager=False).with_only_columns(Task.id)
+    return bounded_page(ids, load_cards, page, per_page)
 
 
 def parse_query(args) -> TaskQuery:
@@ -129,6 +148,8 @@ class MatchPage:
         self.pages = max(1, -(-total // per_page))
         self.has_prev, self.has_next = page > 1, page < self.pages
         self.prev_num, self.next_num = page - 1, page + 1
+        self.capped = False
+        self.total_label = str(total)
 
 
 def best_match_page(params: TaskQuery, actor: User, page: int, per_page: int) -> MatchPage:
