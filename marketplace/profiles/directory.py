@@ -5,11 +5,11 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import exists, literal_column, select
-from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import AccountStatus, User
 from marketplace.core.forms import bounded_int
 from marketplace.core.paging import bounded_page
+from marketplace.profiles.cards import load_cards
 from marketplace.core.query_args import QueryArgs
 from marketplace.core.reference import CHANNELS, LANGUAGES, PROFICIENCY_RANK
 from marketplace.extensions import db
@@ -63,13 +63,6 @@ def rating_sort_key():
             / (literal_column(repr(weight)) + FreelancerProfile.rating_count))
 
 
-def _load_cards(ids) -> list[FreelancerProfile]:
-    return list(db.session.scalars(
-        select(FreelancerProfile).where(FreelancerProfile.user_id.in_(ids))
-        .options(selectinload(FreelancerProfile.skills), selectinload(FreelancerProfile.languages),
-                 selectinload(FreelancerProfile.channels))))
-
-
 def search_freelancers(params: DirectoryQuery, page: int = 1, per_page: int = 20):
     """A page of listed profiles (a rate and a headline, active account), with a bounded count."""
     stmt = (select(FreelancerProfile.user_id).join(User, User.id == FreelancerProfile.user_id)
@@ -77,8 +70,10 @@ def search_freelancers(params: DirectoryQuery, page: int = 1, per_page: int = 20
             .where(User.status == AccountStatus.ACTIVE, FreelancerProfile.hourly_rate.is_not(None),
                    FreelancerProfile.headline != literal_column("''")))
     if params.skill:
+        # The skill's id first (a one-row subquery), so each candidate costs one primary-key probe.
+        skill_id = select(Skill.id).where(Skill.slug == params.skill).scalar_subquery()
         stmt = stmt.where(exists().where(FreelancerSkill.freelancer_id == FreelancerProfile.user_id,
-                                         FreelancerSkill.skill_id == Skill.id, Skill.slug == params.skill,
+                                         FreelancerSkill.skill_id == skill_id,
                                          FreelancerSkill.level >= params.min_level))
     if params.language:
         stmt = stmt.where(exists().where(FreelancerLanguage.freelancer_id == FreelancerProfile.user_id,
@@ -100,4 +95,4 @@ def search_freelancers(params: DirectoryQuery, page: int = 1, per_page: int = 20
                              FreelancerProfile.user_id.desc())
     else:
         stmt = stmt.order_by(FreelancerProfile.updated_at.desc(), FreelancerProfile.user_id.desc())
-    return bounded_page(stmt, _load_cards, page, per_page, key=lambda profile: profile.user_id)
+    return bounded_page(stmt, load_cards, page, per_page, key=lambda card: card.user_id)

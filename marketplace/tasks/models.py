@@ -66,9 +66,11 @@ class Task(db.Model):
         Index("ix_tasks_listed", "published_at", "id", postgresql_where=text(LISTED_TASK_SQL),
               sqlite_where=text(LISTED_TASK_SQL)),
         # Written by hand in migration 0012 (see extensions.HAND_WRITTEN_INDEXES): the listed tasks
-        # by total price (ix_tasks_listed_price) and, on PostgreSQL only, the stored generated column
-        # search_vector = to_tsvector('english', title || ' ' || description) with its GIN index over
-        # listed tasks (ix_tasks_search_vector). SQLite searches with LIKE.
+        # by total price (ix_tasks_listed_price); on PostgreSQL only, three unmapped columns the
+        # database keeps up to date, search_vector (generated: to_tsvector('english', title || ' ' ||
+        # description)), skill_ids and language_codes (copies of task_skills / task_languages, by
+        # triggers), with one GIN index over the three for listed tasks (ix_tasks_search).
+        # SQLite searches with LIKE and filters with EXISTS.
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, exists, func, literal_column, or_, select
-from sqlalchemy.dialects.postgresql import TSVECTOR
-from sqlalchemy.orm import load_only, selectinload
+from sqlalchemy import Integer, Text, and_, case, cast, exists, func, literal_column, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR, array
+from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import AccountStatus, User
 from marketplace.core.paging import bounded_page
@@ -24,6 +24,7 @@ from marketplace.core.time import TIMEZONE_SET
 from marketplace.extensions import db
 from marketplace.profiles.models import Skill
 from marketplace.profiles.services import skill_slug_exists
+from marketplace.tasks.cards import TaskCard, load_cards
 from marketplace.tasks.models import ModerationStatus, Pricing, Task, TaskLanguage, TaskSkill, TaskStatus
 
 MAX_FILTER_AMOUNT = 1_000_000_000  # minor units; larger filters are ignored rather than sent to SQL
@@ -48,8 +49,12 @@ class TaskQuery:
 # literal 'fixed' (not a bound parameter) lets the planners use ix_tasks_listed_price.
 PRICE_CEILING = case((Task.pricing == literal_column(f"'{Pricing.FIXED.value}'"), Task.budget),
                      else_=Task.max_rate * Task.estimated_hours)
-# PostgreSQL only: the stored generated column of migration 0012 (not mapped, SQLite has none).
+# PostgreSQL only, columns of migration 0012 kept up to date by the database (not mapped, SQLite
+# has none): the generated tsvector and the copies of the task's skill ids and language codes,
+# all three in the GIN index ix_tasks_search over listed tasks.
 SEARCH_VECTOR = literal_column("tasks.search_vector", TSVECTOR)
+SKILL_IDS = literal_column("tasks.skill_ids", ARRAY(Integer))
+LANGUAGE_CODES = literal_column("tasks.language_codes", ARRAY(Text))
 
 
 def listed_task_clause():
@@ -87,11 +92,20 @@ def build_statement(params: TaskQuery, *, eager: bool = True):
     text_condition = _text_filter(params.q)
     if text_condition is not None:
         stmt = stmt.where(text_condition)
+    postgresql = db.engine.dialect.name == "postgresql"
     if params.skill:
-        stmt = stmt.where(exists().where(TaskSkill.task_id == Task.id, TaskSkill.skill_id == Skill.id,
-                                         Skill.slug == params.skill))
+        # The skill's id first (a one-row subquery), so each candidate costs one primary-key probe.
+        skill_id = select(Skill.id).where(Skill.slug == params.skill).scalar_subquery()
+        if postgresql:
+            stmt = stmt.where(SKILL_IDS.op("@>")(array([skill_id])))
+        else:
+            stmt = stmt.where(exists().where(TaskSkill.task_id == Task.id, TaskSkill.skill_id == skill_id))
     if params.language:
-        stmt = stmt.where(exists().where(TaskLanguage.task_id == Task.id, TaskLanguage.language == params.language))
+        if postgresql:
+            stmt = stmt.where(LANGUAGE_CODES.op("@>")(array([cast(params.language, Text)])))
+        else:
+            stmt = stmt.where(exists().where(TaskLanguage.task_id == Task.id,
+                                             TaskLanguage.language == params.language))
     if params.channel:
         stmt = stmt.where(Task.channel == params.channel)
     if params.pricing:
@@ -111,17 +125,9 @@ def build_statement(params: TaskQuery, *, eager: bool = True):
     return stmt.options(selectinload(Task.skills), selectinload(Task.languages), selectinload(Task.business))
 
 
-def load_cards(ids) -> list[Task]:
-    """The tasks shown as cards: their skills, languages and the business's name."""
-    return list(db.session.scalars(
-        select(Task).where(Task.id.in_(ids))
-        .options(selectinload(Task.skills), selectinload(Task.languages),
-                 selectinload(Task.business).options(load_only(User.id, User.full_name)))))
-
-
 def search_tasks(params: TaskQuery, page: int = 1, per_page: int = 20):
     ids = build_statement(params, eager=False).with_only_columns(Task.id)
-    return bounded_page(ids, load_cards, page, per_page)
+    return bounded_page(ids, load_cards, page, per_page)  # cards: tasks/cards.py
 
 
 def parse_query(args) -> TaskQuery:
@@ -165,6 +171,6 @@ def best_match_page(params: TaskQuery, actor: User, page: int, per_page: int) ->
                                 .options(selectinload(FreelancerProfile.skills),
                                          selectinload(FreelancerProfile.languages),
                                          selectinload(FreelancerProfile.channels)))
-    ranked = [task for task, _ in rank_tasks(profile, ids, limit=limit)] if profile else []
+    ranked = [TaskCard.from_task(task) for task, _ in rank_tasks(profile, ids, limit=limit)] if profile else []
     start = (page - 1) * per_page
     return MatchPage(ranked[start:start + per_page], page, per_page, len(ranked))
