@@ -292,12 +292,13 @@ def http_load(url: str, scenarios) -> dict:
         for name, figures in results.items():
             figures["ratio_to_ping"] = round(figures["rps"] / ping, 3)
         mix = next(s for s in scenarios if s.name == "browse_mix")
-        rss = {}
-        half = RSS_REQUESTS // 2
-        for served in (half, RSS_REQUESTS):
-            load.run_wrk(server, mix.paths, mix.cookie, 600, max_requests=half)
-            rss[f"after_{served}"] = server.worker_rss_mb()
-        # Requests served by the workers before the RSS phase are on top of these.
+        # Two rounds of half the requests each (at most 10 minutes each), the RSS of every worker
+        # after each; requests served before this phase come on top.
+        rss = {"requests": [], "after_first_half": None, "after_second_half": None}
+        for key in ("after_first_half", "after_second_half"):
+            figures = load.run_wrk(server, mix.paths, mix.cookie, 600, max_requests=RSS_REQUESTS // 2)
+            rss["requests"].append(figures["requests"])
+            rss[key] = server.worker_rss_mb()
         results["worker_rss_mb"] = rss
     finally:
         server.stop()
