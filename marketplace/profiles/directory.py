@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import exists, literal_column, select
+from sqlalchemy import Float, exists, literal_column, select
 
 from marketplace.accounts.models import AccountStatus, User
 from marketplace.core.forms import bounded_int
@@ -59,15 +59,20 @@ def rating_sort_key():
     order is still right, only unindexed)."""
     config = current_app.config
     prior, weight = float(config["MATCH_RATING_PRIOR"]), float(config["MATCH_RATING_PRIOR_WEIGHT"])
-    return ((literal_column(repr(prior * weight)) + FreelancerProfile.rating_sum * literal_column("1.0"))
-            / (literal_column(repr(weight)) + FreelancerProfile.rating_count))
+    # Written out as text: SQLAlchemy's SQLite dialect would add "+ 0.0" to a divisor, which the
+    # index's expression does not have.
+    return literal_column(f"(({prior * weight!r} + freelancer_profiles.rating_sum * 1.0) / "
+                          f"({weight!r} + freelancer_profiles.rating_count))", Float)
 
 
 def search_freelancers(params: DirectoryQuery, page: int = 1, per_page: int = 20):
     """A page of listed profiles (a rate and a headline, active account), with a bounded count."""
-    stmt = (select(FreelancerProfile.user_id).join(User, User.id == FreelancerProfile.user_id)
-            # LISTED_PROFILE_SQL, with a literal '' so the planners can use the partial indexes
-            .where(User.status == AccountStatus.ACTIVE, FreelancerProfile.hourly_rate.is_not(None),
+    # The account check as EXISTS, not a join, so the planners start from the profiles' indexes
+    # (in the sort order) rather than from users; LISTED_PROFILE_SQL with a literal '' so they can
+    # use the partial indexes.
+    active = select(User.id).where(User.id == FreelancerProfile.user_id, User.status == AccountStatus.ACTIVE)
+    stmt = (select(FreelancerProfile.user_id)
+            .where(exists(active), FreelancerProfile.hourly_rate.is_not(None),
                    FreelancerProfile.headline != literal_column("''")))
     if params.skill:
         # The skill's id first (a one-row subquery), so each candidate costs one primary-key probe.

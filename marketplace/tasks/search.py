@@ -99,7 +99,9 @@ def build_statement(params: TaskQuery, *, eager: bool = True):
         if postgresql:
             stmt = stmt.where(SKILL_IDS.op("@>")(array([skill_id])))
         else:
-            stmt = stmt.where(exists().where(TaskSkill.task_id == Task.id, TaskSkill.skill_id == skill_id))
+            # An IN list SQLite can start from (the skill's tasks, by index), so the LIKE of a text
+            # query runs on those tasks only instead of on every listed one.
+            stmt = stmt.where(Task.id.in_(select(TaskSkill.task_id).where(TaskSkill.skill_id == skill_id)))
     if params.language:
         if postgresql:
             stmt = stmt.where(LANGUAGE_CODES.op("@>")(array([cast(params.language, Text)])))
