@@ -98,7 +98,8 @@ def check(server: Server, paths: list[str], cookie: str | None) -> None:
 
 def run_wrk(server: Server, paths: list[str], cookie: str | None, seconds: float,
             max_requests: int = 0) -> dict:
-    """Load the paths (cycled) for `seconds`, or until `max_requests` responses when given."""
+    """Load the paths (cycled) for `seconds`; with `max_requests`, the threads stop sending at that
+    count (wrk itself still returns after `seconds`)."""
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
         f.write("\n".join(paths) + "\n")
         paths_file = f.name

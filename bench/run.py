@@ -292,11 +292,13 @@ def http_load(url: str, scenarios) -> dict:
         for name, figures in results.items():
             figures["ratio_to_ping"] = round(figures["rps"] / ping, 3)
         mix = next(s for s in scenarios if s.name == "browse_mix")
-        # Two rounds of half the requests each (at most 10 minutes each), the RSS of every worker
-        # after each; requests served before this phase come on top.
+        # Two rounds of half the requests each, the RSS of every worker after each; requests served
+        # before this phase come on top. wrk stops its threads at the count but waits out the
+        # duration, so the duration is sized from the mix's measured rate (with a margin).
         rss = {"requests": [], "after_first_half": None, "after_second_half": None}
+        seconds = min(600.0, 1.3 * (RSS_REQUESTS // 2) / max(results["browse_mix"]["rps"], 1.0) + 5)
         for key in ("after_first_half", "after_second_half"):
-            figures = load.run_wrk(server, mix.paths, mix.cookie, 600, max_requests=RSS_REQUESTS // 2)
+            figures = load.run_wrk(server, mix.paths, mix.cookie, seconds, max_requests=RSS_REQUESTS // 2)
             rss["requests"].append(figures["requests"])
             rss[key] = server.worker_rss_mb()
         results["worker_rss_mb"] = rss
