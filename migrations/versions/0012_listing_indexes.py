@@ -14,7 +14,7 @@ Browsing at scale (tasks/search.py, profiles/directory.py):
   filters become index-only scans; they replace the single-column indexes.
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0011
 Create Date: 2026-11-29 07:00:00
 
 """
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0012'
-down_revision = '0007'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
