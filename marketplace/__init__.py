@@ -109,6 +109,7 @@ def import_models() -> None:
     """Every feature's models, so Alembic and relationships see the whole schema."""
     from marketplace.accounts import models as _accounts  # noqa: F401
     from marketplace.bidding import models as _bidding  # noqa: F401
+    from marketplace.contracts import models as _contracts  # noqa: F401
     from marketplace.engagements import models as _engagements  # noqa: F401
     from marketplace.messaging import models as _messaging  # noqa: F401
     from marketplace.moderation import models as _moderation  # noqa: F401
@@ -123,6 +124,7 @@ def import_models() -> None:
 def register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
     from marketplace.bidding.views import bp as bidding_bp
+    from marketplace.contracts.views import bp as contracts_bp
     from marketplace.engagements.views import bp as engagements_bp
     from marketplace.messaging.views import bp as messaging_bp
     from marketplace.moderation.dispute_views import bp as disputes_bp
@@ -138,7 +140,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.tasks.views import bp as tasks_bp
     from marketplace.web.views import bp as web_bp
 
-    for bp in (web_bp, accounts_bp, profiles_bp, outbox_bp, tasks_bp, bidding_bp, engagements_bp,
+    for bp in (web_bp, accounts_bp, profiles_bp, outbox_bp, tasks_bp, bidding_bp, contracts_bp, engagements_bp,
                messaging_bp, notifications_bp, payments_bp, reviews_bp, reports_bp, moderation_bp, disputes_bp,
                metrics_bp, payment_attention_bp):
         app.register_blueprint(bp)

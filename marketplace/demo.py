@@ -109,6 +109,7 @@ def seed_demo(freelancers: int = 40, businesses: int = 10, seed: int = 7, echo=p
         seed_activity(random.Random(seed + 1), tasks // 2, echo=echo)
     if demo_created:
         _demo_story(random.Random(seed + 2))
+        _demo_milestone_contract()
     db.session.flush()
     return {"freelancers": freelancers, "businesses": businesses, "tasks": tasks,
             "demo_accounts_created": demo_created}
@@ -133,6 +134,7 @@ def _demo_story(rng: random.Random) -> None:
     from datetime import timedelta
 
     from marketplace.bidding.models import Bid, BidStatus
+    from marketplace.contracts.services import open_contract
     from marketplace.core.money import split_fee
     from marketplace.engagements import transitions
     from marketplace.engagements.models import Engagement, EngagementEvent, EngagementStatus
@@ -186,10 +188,12 @@ def _demo_story(rng: random.Random) -> None:
             other.status = BidStatus.DECLINED
         task.filled_seats = 1
         fee, payout = split_fee(amount, fee_bps)
-        engagement = Engagement(task_id=task.id, bid_id=bids[0].id, business_id=business.id,
+        contract = open_contract(task, bids[0], fee_bps)
+        contract.created_at = contract.updated_at = hired_at
+        engagement = Engagement(contract_id=contract.id, task_id=task.id, bid_id=bids[0].id, business_id=business.id,
                                 freelancer_id=winner.id, amount=amount, currency="USD", fee_bps=fee_bps,
                                 fee_amount=fee, payout_amount=payout, status=EngagementStatus.AWAITING_FUNDING,
-                                created_at=hired_at, updated_at=hired_at)
+                                title=task.title, position=1, created_at=hired_at, updated_at=hired_at)
         db.session.add(engagement)
         db.session.flush()
         db.session.add(EngagementEvent(engagement_id=engagement.id, actor_id=business.id, from_status=None,
@@ -226,17 +230,67 @@ def _demo_story(rng: random.Random) -> None:
     db.session.flush()
 
 
+def _demo_milestone_contract() -> None:
+    """A fixed-price contract in two milestones, through the real hiring, milestone and payment services:
+    the first approved and released, the second funded and then refunded when the specialist stepped back.
+    The contract has ended, so both sides have a review to write."""
+    from datetime import timedelta
+
+    from marketplace.bidding.models import Bid
+    from marketplace.contracts import services as contracts
+    from marketplace.engagements import transitions
+    from marketplace.engagements.hiring import accept_bid
+    from marketplace.payments import services as payments
+    from marketplace.tasks.models import Task, TaskLanguage, TaskSkill
+
+    business = db.session.scalar(select(User).where(User.email == DEMO_LOGINS["business"]))
+    specialist = db.session.scalar(select(User).where(User.email == DEMO_LOGINS["freelancer"]))
+    skill = db.session.scalar(select(Skill.id).where(Skill.slug == "de-escalation"))
+    now = utcnow()
+    published = now - timedelta(days=9)
+    start = now.date() + timedelta(days=1)
+    task = Task(business_id=business.id, title="Holiday returns: inbox clean-up in two stages", channel="email",
+                description="Clear the backlog of holiday return requests in two stages: first the refunds, "
+                            "then the exchanges. Warm, clear replies; flag anything outside the policy.",
+                timezone="Europe/Berlin", work_hours_start=9, work_hours_end=17, start_date=start,
+                end_date=start + timedelta(days=14), pricing="fixed", currency="USD", budget=90_000, seats=1,
+                filled_seats=0, hiring_mode="open", status="open", moderation_status="approved",
+                created_at=published, updated_at=published, published_at=published)
+    db.session.add(task)
+    db.session.flush()
+    db.session.add(TaskSkill(task_id=task.id, skill_id=skill, min_level=3, required=True))
+    db.session.add(TaskLanguage(task_id=task.id, language="en"))
+    bid = Bid(task_id=task.id, freelancer_id=specialist.id, amount=84_000,
+              cover_note="Returns backlogs are my favourite kind of mess; I can start tomorrow.", status="pending")
+    db.session.add(bid)
+    db.session.flush()
+    refunds = accept_bid(business, bid)
+    refunds_contract = refunds.contract
+    exchanges = contracts.split_milestone(business, refunds, contracts.MilestoneData(
+        "Stage 2: exchanges", 34_000, start + timedelta(days=10)))
+    refunds.title, refunds.due_on = "Stage 1: refunds", start + timedelta(days=4)
+    for milestone in (refunds, exchanges):
+        charge = transitions.begin_funding(business, milestone, "sandbox")
+        payments.sandbox_pay(business, charge)
+    transitions.deliver(specialist, refunds, "All 212 refund requests answered; 9 edge cases are in the shared doc.")
+    transitions.approve(business, refunds)
+    transitions.cancel(specialist, exchanges, "A family emergency: I can't take on the exchanges, sorry.")
+    assert refunds_contract.status.value == "ended"
+
+
 def _revealed_reviews(Review, engagement, business: User, freelancer: User, rng: random.Random, now) -> None:
     """Both sides' reviews, already revealed, and the specialist's reputation counters to match."""
     scores = [rng.randint(4, 5) for _ in range(5)]
     stars = rng.randint(4, 5)
     db.session.add_all([
-        Review(engagement_id=engagement.id, author_id=business.id, subject_id=freelancer.id, author_role="business",
+        Review(contract_id=engagement.contract_id, engagement_id=engagement.id, author_id=business.id,
+               subject_id=freelancer.id, author_role="business",
                stars=stars, listening=scores[0], acknowledging=scores[1], patience=scores[2],
                positive_language=scores[3], follow_through=scores[4],
                public_comment="Calm with upset customers and clear in every handover.", created_at=now,
                revealed_at=now),
-        Review(engagement_id=engagement.id, author_id=freelancer.id, subject_id=business.id,
+        Review(contract_id=engagement.contract_id, engagement_id=engagement.id, author_id=freelancer.id,
+               subject_id=business.id,
                author_role="freelancer", stars=5, public_comment="Clear brief, quick answers, paid on time.",
                created_at=now, revealed_at=now)])
     profile = db.session.get(FreelancerProfile, freelancer.id)
@@ -258,6 +312,7 @@ def seed_activity(rng: random.Random, n_tasks: int, echo=print, days: int = 400)
     from datetime import timedelta
 
     from marketplace.bidding.models import Bid
+    from marketplace.contracts.models import Contract
     from marketplace.core.money import split_fee
     from marketplace.engagements.models import Engagement
     from marketplace.payments import ledger
@@ -296,7 +351,7 @@ def seed_activity(rng: random.Random, n_tasks: int, echo=print, days: int = 400)
                 "channel": channel, "timezone": rng.choice(TIMEZONES), "work_hours_start": 9, "work_hours_end": 17,
                 "start_date": start, "end_date": start + timedelta(days=rng.randint(1, 30)), "pricing": "fixed",
                 "currency": "USD", "budget": amount + 5_000, "max_rate": None, "estimated_hours": None,
-                "seats": 1, "filled_seats": 1 if outcome not in (None, "cancelled") else 0, "hiring_mode": "open",
+                "seats": 1, "filled_seats": 0, "hiring_mode": "open",   # set below for contracts still running
                 "status": ("completed" if outcome in ("completed", "resolved") else "cancelled"
                            if outcome in (None, "cancelled") else "in_progress"),
                 "moderation_status": "approved", "created_at": published, "updated_at": published,
@@ -316,7 +371,8 @@ def seed_activity(rng: random.Random, n_tasks: int, echo=print, days: int = 400)
         bid_ids = list(db.session.scalars(insert(Bid).returning(Bid.id, sort_by_parameter_order=True), bid_rows)) \
             if bid_rows else []
         by_task = {task_id: plan for task_id, plan in zip(task_ids, plans)}
-        engagement_rows = []
+        engagement_rows, contract_rows = [], []
+        titles = dict(zip(task_ids, (row["title"] for row in task_rows)))
         for index in hire_index:
             bid = bid_rows[index]
             published, bidders, bid_times, amount, outcome = by_task[bid["task_id"]]
@@ -339,8 +395,16 @@ def seed_activity(rng: random.Random, n_tasks: int, echo=print, days: int = 400)
             if outcome == "resolved":
                 release = rng.randrange(0, amount + 1, 500)
                 refund = amount - release
+            ended = outcome in ("completed", "cancelled", "resolved")
+            contract_rows.append({
+                "task_id": bid["task_id"], "bid_id": bid_ids[index], "business_id": None,
+                "freelancer_id": bid["freelancer_id"], "kind": "fixed", "currency": "USD", "fee_bps": fee_bps,
+                "status": "ended" if ended else "active", "created_at": hired_at,
+                "updated_at": completed_at or delivered_at or funded_at or hired_at,
+                "ended_at": (completed_at or hired_at) if ended else None})
             engagement_rows.append({
                 "task_id": bid["task_id"], "bid_id": bid_ids[index], "business_id": None,
+                "title": titles[bid["task_id"]], "position": 1,
                 "freelancer_id": bid["freelancer_id"], "amount": amount, "currency": "USD", "fee_bps": fee_bps,
                 "fee_amount": fee, "payout_amount": payout, "status": outcome, "created_at": hired_at,
                 "updated_at": completed_at or delivered_at or funded_at or hired_at, "funded_at": funded_at,
@@ -350,8 +414,16 @@ def seed_activity(rng: random.Random, n_tasks: int, echo=print, days: int = 400)
                 "resolution_refund": refund, "resolution_release": release})
         if engagement_rows:
             owners = dict(zip(task_ids, (row["business_id"] for row in task_rows)))
-            for row in engagement_rows:
+            for row in engagement_rows + contract_rows:
                 row["business_id"] = owners[row["task_id"]]
+            contract_ids = list(db.session.scalars(
+                insert(Contract).returning(Contract.id, sort_by_parameter_order=True), contract_rows))
+            for row, contract_id in zip(engagement_rows, contract_ids):
+                row["contract_id"] = contract_id
+            running = [row["task_id"] for row in contract_rows if row["status"] != "ended"]
+            if running:   # a seat is taken by a contract that hasn't ended
+                db.session.execute(update(Task).where(Task.id.in_(running))
+                                   .values(filled_seats=1, status="in_progress"))
             engagement_ids = list(db.session.scalars(
                 insert(Engagement).returning(Engagement.id, sort_by_parameter_order=True), engagement_rows))
             _bulk_money(zip(engagement_ids, engagement_rows), accounts, counts, Charge, LedgerTransaction,

@@ -76,6 +76,12 @@ def create_task(business: User | None = None, *, status: str = "open", skills: d
     return task
 
 
+def create_contract(task, bid, *, fee_bps: int = 1000):
+    """The contract a hire on `bid` opens (fixed or hourly after the task's pricing)."""
+    from marketplace.contracts.services import open_contract
+    return open_contract(task, bid, fee_bps)
+
+
 def create_engagement(business: User | None = None, freelancer: User | None = None, *, amount: int = 45_678,
                       currency: str = "USD", fee_bps: int = 1000, task=None):
     """An engagement awaiting funding, as hiring leaves it (task, accepted bid, timeline event)."""
@@ -91,8 +97,10 @@ def create_engagement(business: User | None = None, freelancer: User | None = No
     db.session.add(bid)
     db.session.flush()
     fee, payout = split_fee(amount, fee_bps)
-    engagement = Engagement(task_id=task.id, bid_id=bid.id, business_id=business.id, freelancer_id=freelancer.id,
-                            amount=amount, currency=currency, fee_bps=fee_bps, fee_amount=fee, payout_amount=payout,
+    contract = create_contract(task, bid, fee_bps=fee_bps)
+    engagement = Engagement(contract_id=contract.id, task_id=task.id, bid_id=bid.id, business_id=business.id,
+                            freelancer_id=freelancer.id, amount=amount, currency=currency, fee_bps=fee_bps,
+                            fee_amount=fee, payout_amount=payout, title=task.title, position=1,
                             status=EngagementStatus.AWAITING_FUNDING)
     db.session.add(engagement)
     db.session.flush()

@@ -43,3 +43,25 @@ def test_seed_demo_command_if_empty(app):
     assert "freelancer@example.com" in result.output
     again = runner.invoke(args=["seed-demo", "--if-empty"])
     assert "left as it is" in again.output
+
+
+def test_seed_demo_includes_an_ended_milestone_contract_with_one_approved_and_one_refunded_milestone():
+    from marketplace.contracts.models import Contract
+    from marketplace.engagements.models import Engagement
+    from marketplace.payments import ledger
+    from marketplace.payments.models import Refund
+
+    seed_demo(freelancers=12, businesses=2, seed=7)
+    specialist = db.session.scalar(select(User).where(User.email == DEMO_LOGINS["freelancer"]))
+    contracts = [c for c in db.session.scalars(select(Contract).where(Contract.freelancer_id == specialist.id))
+                 if len(c.payables) == 2]
+    assert len(contracts) == 1
+    contract = contracts[0]
+    assert contract.status.value == "ended" and contract.task.status.value == "completed"
+    first, second = contract.payables
+    assert (first.title, first.status.value, first.amount) == ("Stage 1: refunds", "completed", 50_000)
+    assert (second.title, second.status.value, second.amount) == ("Stage 2: exchanges", "cancelled", 34_000)
+    assert db.session.scalar(select(func.sum(Refund.amount)).where(Refund.engagement_id == second.id)) == 34_000
+    assert db.session.scalar(select(func.count()).select_from(Engagement)
+                             .where(Engagement.contract_id == contract.id)) == 2
+    assert ledger.check() == []

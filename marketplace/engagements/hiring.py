@@ -1,4 +1,4 @@
-"""Hiring: accepting a bid creates an engagement, without ever overfilling a task.
+"""Hiring: accepting a bid creates a contract and its first payable, without ever overfilling a task.
 
 Race safety works the same on PostgreSQL and SQLite (where SELECT ... FOR
 UPDATE is ignored), with conditional UPDATEs checked by their rowcount:
@@ -10,7 +10,12 @@ UPDATE is ignored), with conditional UPDATEs checked by their rowcount:
 2. the bid moves pending -> accepted only if it is still pending
    (a double click or a second tab loses here, and its seat is rolled back);
 3. the CHECK constraint filled_seats <= seats and the unique bid_id on
-   engagements back both up.
+   contracts back both up.
+
+A fixed-price hire is a contract with one milestone of the agreed total. An hourly
+hire is an hourly contract (rate from the proposal, weekly limit from its estimated
+hours, see contracts/services.py) whose first payable is, for now, rate x estimated
+hours paid up front; weekly invoices will replace it.
 
 A loser raises Conflict, and the view's rollback undoes its step 1.
 """
@@ -25,6 +30,7 @@ from marketplace.bidding.services import bid_total, decline_pending_bids
 from marketplace.core.errors import Conflict, Forbidden
 from marketplace.core.money import format_money, split_fee
 from marketplace.core.time import utcnow
+from marketplace.contracts.services import open_contract
 from marketplace.engagements.models import Engagement, EngagementEvent, EngagementStatus
 from marketplace.extensions import db
 from marketplace.notifications.services import notify
@@ -78,9 +84,10 @@ def accept_bid(actor: User, bid: Bid, seen_amount: int | None = None,
     amount = bid_total(task, bid.amount, bid.estimated_hours)
     fee_bps = current_app.config["PLATFORM_FEE_BPS"]
     fee, payout = split_fee(amount, fee_bps)
-    engagement = Engagement(task_id=task.id, bid_id=bid.id, business_id=task.business_id,
+    contract = open_contract(task, bid, fee_bps)
+    engagement = Engagement(contract_id=contract.id, task_id=task.id, bid_id=bid.id, business_id=task.business_id,
                             freelancer_id=bid.freelancer_id, amount=amount, currency=task.currency,
-                            fee_bps=fee_bps, fee_amount=fee, payout_amount=payout,
+                            fee_bps=fee_bps, fee_amount=fee, payout_amount=payout, title=task.title, position=1,
                             status=EngagementStatus.AWAITING_FUNDING)
     db.session.add(engagement)
     db.session.flush()

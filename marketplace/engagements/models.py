@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
+from marketplace.contracts.models import Contract
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
 from marketplace.tasks.models import Task, _enum
@@ -24,11 +25,28 @@ class EngagementStatus(str, enum.Enum):
 
 
 LIVE_ENGAGEMENT_STATUSES = ("awaiting_funding", "active", "delivered", "disputed")
+# A payable in one of these states moves no more money: when all of a contract's payables are
+# settled, the contract can end (marketplace/contracts/lifecycle.py).
+SETTLED_ENGAGEMENT_STATUSES = ("completed", "cancelled", "resolved")
+
+
+class PayableKind(str, enum.Enum):
+    MILESTONE = "milestone"
+    INVOICE = "invoice"
+    BONUS = "bonus"
 
 
 class Engagement(db.Model):
+    """One payable under a contract: a milestone today (an invoice or a bonus later).
+
+    It carries the whole money lifecycle (funding, delivery, approval, refunds, disputes),
+    which marketplace/engagements/transitions.py moves along.
+    """
+
     __tablename__ = "engagements"
     __table_args__ = (
+        UniqueConstraint("contract_id", "position", name="uq_engagements_contract_position"),
+        CheckConstraint("position >= 1", name="position_positive"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("fee_amount >= 0 AND payout_amount >= 0 AND fee_amount + payout_amount = amount",
                         name="fee_split_exact"),
@@ -36,7 +54,15 @@ class Engagement(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
-    bid_id: Mapped[int] = mapped_column(ForeignKey("bids.id"), unique=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    payable_kind: Mapped[PayableKind] = mapped_column(_enum(PayableKind), default=PayableKind.MILESTONE,
+                                                      server_default=PayableKind.MILESTONE.value)
+    title: Mapped[str] = mapped_column(String(120))
+    due_on: Mapped[date | None] = mapped_column(Date)
+    position: Mapped[int] = mapped_column(Integer)        # 1, 2, ... within the contract
+    # The proposal hiring accepted, on the contract's first milestone; empty on later payables
+    # (the contract owns the one-hire-per-bid rule).
+    bid_id: Mapped[int | None] = mapped_column(ForeignKey("bids.id"))
     business_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     freelancer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     amount: Mapped[int] = mapped_column(Integer)          # agreed total, minor units
@@ -59,6 +85,7 @@ class Engagement(db.Model):
     resolution_refund: Mapped[int | None] = mapped_column(Integer)
     resolution_release: Mapped[int | None] = mapped_column(Integer)
 
+    contract: Mapped[Contract] = relationship(back_populates="payables")
     task: Mapped[Task] = relationship()
     business: Mapped[User] = relationship(foreign_keys=[business_id])
     freelancer: Mapped[User] = relationship(foreign_keys=[freelancer_id])

@@ -27,7 +27,8 @@ from marketplace.accounts.models import AccountStatus, User
 from marketplace.core.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.core.money import format_money, split_fee
 from marketplace.core.time import utcnow
-from marketplace.engagements.models import Engagement, EngagementEvent, EngagementStatus as S
+from marketplace.engagements.models import (SETTLED_ENGAGEMENT_STATUSES, Engagement, EngagementEvent,
+                                            EngagementStatus as S)
 from marketplace.extensions import db
 from marketplace.notifications.services import notify
 from marketplace.payments import ledger
@@ -93,6 +94,10 @@ def _move(engagement: Engagement, allowed: tuple[S, ...], to: S, actor: User | N
         raise Conflict(CHANGED)
     db.session.refresh(engagement)
     _event(engagement, actor, before.value if before in allowed else None, to.value, note)
+    if to.value in SETTLED_ENGAGEMENT_STATUSES:
+        # The contract ends with its last payable, in this same transaction.
+        from marketplace.contracts.lifecycle import payable_settled
+        payable_settled(engagement.contract_id)
 
 
 def _event(engagement: Engagement, actor: User | None, from_status: str | None, to_status: str, note: str) -> None:
@@ -189,8 +194,13 @@ def confirm_funding(charge: Charge, *, payment_intent_id: str, external_id: str 
     # The charge that moves the engagement out of awaiting_funding is its funding charge (`succeeded`); any
     # other payment is a duplicate (another charge funded it) or late (cancelled meanwhile), refunded in full.
     db.session.refresh(engagement)
-    if engagement.status == S.AWAITING_FUNDING:
+    stale = engagement.status == S.AWAITING_FUNDING and charge.amount != engagement.amount
+    if engagement.status == S.AWAITING_FUNDING and not stale:
         role, note = "succeeded", ""
+    elif stale:
+        # A checkout started before the business split this milestone: it paid the old amount.
+        role, note = "late", (f"Payment of {_money(engagement, charge.amount)} was for an earlier amount of this "
+                              f"milestone (now {_money(engagement, engagement.amount)}): refunded in full.")
     elif funded_charge(engagement) is not None:
         role, note = "duplicate", "Paid twice: this second payment is refunded in full."
     else:
@@ -208,7 +218,8 @@ def confirm_funding(charge: Charge, *, payment_intent_id: str, external_id: str 
                 description=f"Business paid for engagement {engagement.id}")
     if role != "succeeded":
         _refund_now(engagement, charge, charge.amount, None, note)
-        return "refunded: engagement no longer awaiting funding"
+        return ("refunded: the amount changed since the checkout started" if stale
+                else "refunded: engagement no longer awaiting funding")
     _move(engagement, (S.AWAITING_FUNDING,), S.ACTIVE, None,
           f"Payment of {_money(engagement, charge.amount)} received and held by the platform",
           funded_at=utcnow())

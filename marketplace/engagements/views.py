@@ -18,7 +18,10 @@ bp = Blueprint("engagements", __name__)
 @bp.get("/engagements")
 @login_required
 def mine():
-    return render_template("engagements/mine.html", engagements=services.engagements_of(current_user))
+    from marketplace.contracts.services import contract_view, contracts_of
+    contracts = contracts_of(current_user)
+    return render_template("engagements/mine.html", contracts=contracts,
+                           views={c.id: contract_view(current_user, c) for c in contracts})
 
 
 @bp.get("/engagements/<int:engagement_id>")

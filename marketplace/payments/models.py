@@ -57,7 +57,8 @@ class Charge(_Movement, db.Model):
 
     Exactly one charge per engagement is `succeeded`: the one that funded it (a partial unique index). A
     payment that arrives when the engagement no longer needs it is `duplicate` (another charge funded it)
-    or `late` (it was cancelled meanwhile), and is refunded in full.
+    or `late` (it was cancelled meanwhile, or it paid a milestone's amount from before a split), and is
+    refunded in full.
     """
 
     __tablename__ = "payment_charges"

@@ -25,7 +25,10 @@ def _score_check(column: str) -> CheckConstraint:
 
 
 class Review(db.Model):
-    """One side's review of the other on one engagement.
+    """One side's review of the other on one contract, written once the contract has ended.
+
+    `engagement_id` is the contract's last finished milestone: the page the review was written
+    from, kept so existing links and the operator views still have a payable to point at.
 
     Double-blind: `revealed_at` stays empty until both sides have reviewed or
     the reveal window has passed; until then only the author sees it. The
@@ -35,7 +38,7 @@ class Review(db.Model):
 
     __tablename__ = "reviews"
     __table_args__ = (
-        UniqueConstraint("engagement_id", "author_id", name="uq_reviews_engagement_author"),
+        UniqueConstraint("contract_id", "author_id", name="uq_reviews_contract_author"),
         CheckConstraint("stars BETWEEN 1 AND 5", name="stars_range"),
         CheckConstraint("author_role IN ('business', 'freelancer')", name="author_role_known"),
         _score_check("listening"), _score_check("acknowledging"), _score_check("patience"),
@@ -45,6 +48,7 @@ class Review(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"), index=True)
     engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     subject_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

@@ -1,11 +1,15 @@
 """Double-blind reviews: writing, revealing, reading and hiding them.
 
-Each side of an ended engagement (completed, or resolved by an operator) reviews
-the other once. A review stays visible only to its author until both sides have
-reviewed (both are revealed in the transaction of the second review) or
-REVIEW_REVEAL_DAYS have passed since the engagement ended (`reveal_due`, a
-scheduled job); the window for writing closes at the same moment, so a late
-reviewer can never read the other side's review first.
+Each side of a contract reviews the other once, after the contract has ended with
+at least one milestone approved or resolved by an operator (a contract whose every
+payable was cancelled has nothing to review). The review is written from, and shown
+on, the contract's last finished milestone (`review_milestone`): its engagement page
+already carries the review panel, so only the anchor of uniqueness and of the window
+moved to the contract (`Review.contract_id`, unique per author). A review stays
+visible only to its author until both sides have reviewed (both are revealed in the
+transaction of the second review) or REVIEW_REVEAL_DAYS have passed since the
+contract ended (`reveal_due`, a scheduled job); the window for writing closes at the
+same moment, so a late reviewer can never read the other side's review first.
 
 Revealing a business's review of a specialist adds it to the specialist's
 reputation counters (`FreelancerProfile.rating_*`, `empathy_*`), which matching
@@ -26,6 +30,7 @@ from sqlalchemy.orm import joinedload
 
 from marketplace.accounts.models import AccountStatus, User
 from marketplace.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from marketplace.contracts.models import Contract, ContractStatus
 from marketplace.core.time import as_utc, utcnow
 from marketplace.engagements.models import Engagement, EngagementStatus
 from marketplace.extensions import db
@@ -41,7 +46,7 @@ RECENT_ON_PROFILE = 5
 ENDED_STATUSES = (EngagementStatus.COMPLETED, EngagementStatus.RESOLVED)
 DIMENSION_KEYS = tuple(key for key, _ in EMPATHY_DIMENSIONS)
 
-ALREADY_REVIEWED = "You have already reviewed this engagement. A review can't be changed once it is sent."
+ALREADY_REVIEWED = "You have already reviewed this contract. A review can't be changed once it is sent."
 ALREADY_HIDDEN = "This review was already hidden by another operator."
 
 
@@ -51,11 +56,27 @@ def reveal_days() -> int:
     return current_app.config["REVIEW_REVEAL_DAYS"]
 
 
-def review_window_closes_at(engagement: Engagement) -> datetime | None:
-    """When the double-blind window of an ended engagement closes (None while it hasn't ended)."""
-    if engagement.status not in ENDED_STATUSES or engagement.completed_at is None:
+def review_milestone(contract: Contract) -> Engagement | None:
+    """Where the contract's reviews live: its last milestone that was approved or resolved, once the
+    contract has ended (None before, or when nothing was ever completed)."""
+    if contract.status != ContractStatus.ENDED:
         return None
-    return as_utc(engagement.completed_at) + timedelta(days=reveal_days())
+    return db.session.scalar(select(Engagement).where(Engagement.contract_id == contract.id,
+                                                      Engagement.status.in_(ENDED_STATUSES))
+                             .order_by(Engagement.completed_at.desc(), Engagement.id.desc()).limit(1))
+
+
+def is_reviewable(engagement: Engagement) -> bool:
+    """Whether the contract of this payable has ended with work to review."""
+    return review_milestone(engagement.contract) is not None
+
+
+def review_window_closes_at(engagement: Engagement) -> datetime | None:
+    """When the double-blind window of the payable's ended contract closes (None while it runs)."""
+    contract = engagement.contract
+    if contract.ended_at is None or not is_reviewable(engagement):
+        return None
+    return as_utc(contract.ended_at) + timedelta(days=reveal_days())
 
 
 def role_on(actor: User, engagement: Engagement) -> str | None:
@@ -119,11 +140,12 @@ def _check_can_review(actor: User, engagement: Engagement, now: datetime) -> str
         if actor.is_operator:
             raise Forbidden("Only the business and the specialist on this engagement can review it.")
         raise NotFound("We couldn't find that engagement.")   # don't tell strangers it exists
-    if engagement.status not in ENDED_STATUSES:
-        raise Conflict("You can review this engagement once it has ended (approved, or resolved by an operator).")
+    if not is_reviewable(engagement):
+        raise Conflict("You can review this contract once it has ended (its milestones approved, or resolved "
+                       "by an operator).")
     closes = review_window_closes_at(engagement)
     if closes is not None and now >= closes:
-        raise Conflict(f"The review window for this engagement closed {reveal_days()} days after it ended.")
+        raise Conflict(f"The review window for this contract closed {reveal_days()} days after it ended.")
     return role
 
 
@@ -147,12 +169,15 @@ def submit_review(actor: User, engagement: Engagement, data: ReviewData, now: da
     feedback = _text(data.private_feedback, FEEDBACK_MAX, "private feedback", "private_feedback")
 
     # Both sides sending at the same moment must not both miss the other's review (and so reveal
-    # neither): the engagement row lock puts the second writer after the first's commit.
-    db.session.execute(select(Engagement.id).where(Engagement.id == engagement.id).with_for_update())
-    if _review_by(engagement.id, actor.id) is not None:
+    # neither): the contract row lock puts the second writer after the first's commit.
+    contract_id = engagement.contract_id
+    db.session.execute(select(Contract.id).where(Contract.id == contract_id).with_for_update())
+    if _review_by(contract_id, actor.id) is not None:
         raise Conflict(ALREADY_REVIEWED)
+    anchor = review_milestone(engagement.contract)
     subject_id = engagement.freelancer_id if role == "business" else engagement.business_id
-    review = Review(engagement_id=engagement.id, author_id=actor.id, subject_id=subject_id, author_role=role,
+    review = Review(contract_id=contract_id, engagement_id=anchor.id, author_id=actor.id, subject_id=subject_id,
+                    author_role=role,
                     stars=stars, public_comment=comment, private_feedback=feedback, created_at=now, **scores)
     try:
         with db.session.begin_nested():
@@ -160,7 +185,8 @@ def submit_review(actor: User, engagement: Engagement, data: ReviewData, now: da
     except IntegrityError:   # the same person in a second tab, a moment earlier
         raise Conflict(ALREADY_REVIEWED)
 
-    other = _review_by(engagement.id, subject_id)
+    other = _review_by(contract_id, subject_id)
+    engagement = anchor
     title = engagement.task.title
     if other is not None:
         # Both sides have written: reveal both at once, in this transaction.
@@ -178,8 +204,8 @@ def submit_review(actor: User, engagement: Engagement, data: ReviewData, now: da
     return review
 
 
-def _review_by(engagement_id: int, author_id: int) -> Review | None:
-    return db.session.scalar(select(Review).where(Review.engagement_id == engagement_id,
+def _review_by(contract_id: int, author_id: int) -> Review | None:
+    return db.session.scalar(select(Review).where(Review.contract_id == contract_id,
                                                   Review.author_id == author_id))
 
 
@@ -224,9 +250,9 @@ def reveal_due(now=None) -> int:
     now = now or utcnow()
     cutoff = now - timedelta(days=reveal_days())
     due = db.session.scalars(
-        select(Review).join(Engagement, Engagement.id == Review.engagement_id)
+        select(Review).join(Contract, Contract.id == Review.contract_id)
         .where(Review.revealed_at.is_(None),
-               func.coalesce(Engagement.completed_at, Review.created_at) <= cutoff)
+               func.coalesce(Contract.ended_at, Review.created_at) <= cutoff)
         .order_by(Review.id)).all()
     revealed = 0
     for review in due:
@@ -244,27 +270,29 @@ REMINDER_KIND = "review_reminder"
 
 
 def send_review_reminders(now=None) -> int:
-    """Scheduled job: one reminder to each side that hasn't reviewed an ended engagement once
+    """Scheduled job: one reminder to each side that hasn't reviewed an ended contract once
     `REVIEW_REMINDER_DAYS` have passed, while its review window is still open. Idempotent: a person
-    who already has the reminder for that engagement (or has reviewed) is skipped."""
+    who already has the reminder for that contract (or has reviewed) is skipped."""
     from marketplace.notifications.models import Notification
     now = now or utcnow()
     window_opened_after = now - timedelta(days=reveal_days())
     remind_before = now - timedelta(days=current_app.config["REVIEW_REMINDER_DAYS"])
-    engagements = db.session.scalars(
-        select(Engagement).where(Engagement.status.in_(ENDED_STATUSES),
-                                 Engagement.completed_at > window_opened_after,
-                                 Engagement.completed_at <= remind_before)
-        .options(joinedload(Engagement.task)).order_by(Engagement.id)).all()
+    contracts = db.session.scalars(
+        select(Contract).where(Contract.status == ContractStatus.ENDED, Contract.ended_at > window_opened_after,
+                               Contract.ended_at <= remind_before)
+        .options(joinedload(Contract.task)).order_by(Contract.id)).all()
     sent = 0
-    for engagement in engagements:
+    for contract in contracts:
+        engagement = review_milestone(contract)
+        if engagement is None:
+            continue   # nothing was completed: nothing to review
         closes = review_window_closes_at(engagement)
         for user_id, other in ((engagement.business_id, "the specialist"), (engagement.freelancer_id, "the business")):
             link = f"{_link(engagement)}#reviews"
             person = db.session.get(User, user_id)
             if person.status != AccountStatus.ACTIVE:
                 continue   # a suspended account can't write a review
-            if _review_by(engagement.id, user_id) is not None or db.session.scalar(
+            if _review_by(contract.id, user_id) is not None or db.session.scalar(
                     select(Notification.id).where(Notification.user_id == user_id,
                                                   Notification.kind == REMINDER_KIND,
                                                   Notification.link == link)) is not None:
@@ -305,11 +333,11 @@ class ReviewPanel:
 def review_panel(viewer: User, engagement: Engagement, now: datetime | None = None) -> ReviewPanel:
     now = now or utcnow()
     role = role_on(viewer, engagement)
-    ended = engagement.status in ENDED_STATUSES
+    ended = is_reviewable(engagement)
     panel = ReviewPanel(role=role, ended=ended, closes_at=review_window_closes_at(engagement))
     if not ended:
         return panel
-    reviews = list(db.session.scalars(select(Review).where(Review.engagement_id == engagement.id)
+    reviews = list(db.session.scalars(select(Review).where(Review.contract_id == engagement.contract_id)
                                       .options(joinedload(Review.author))))
     if role is None:
         if viewer.is_operator:
@@ -385,17 +413,21 @@ def business_rating(business_id: int) -> BusinessRating:
 
 
 def reviews_to_write(actor: User, now: datetime | None = None, limit: int = 5) -> list[Engagement]:
-    """Ended engagements of the actor still in their review window that the actor hasn't reviewed."""
+    """The review milestones of the actor's ended contracts still in their review window that the actor
+    hasn't reviewed, most recently ended first."""
     if not (actor.is_business or actor.is_freelancer):
         return []
     now = now or utcnow()
     since = now - timedelta(days=reveal_days())
-    written = select(Review.id).where(Review.engagement_id == Engagement.id, Review.author_id == actor.id)
-    return list(db.session.scalars(
-        select(Engagement).where(or_(Engagement.business_id == actor.id, Engagement.freelancer_id == actor.id),
-                                 Engagement.status.in_(ENDED_STATUSES), Engagement.completed_at > since,
-                                 ~written.exists())
-        .options(joinedload(Engagement.task)).order_by(Engagement.completed_at.desc()).limit(limit)))
+    written = select(Review.id).where(Review.contract_id == Contract.id, Review.author_id == actor.id)
+    finished = select(Engagement.id).where(Engagement.contract_id == Contract.id,
+                                           Engagement.status.in_(ENDED_STATUSES))
+    contracts = db.session.scalars(
+        select(Contract).where(or_(Contract.business_id == actor.id, Contract.freelancer_id == actor.id),
+                               Contract.status == ContractStatus.ENDED, Contract.ended_at > since,
+                               ~written.exists(), finished.exists())
+        .order_by(Contract.ended_at.desc(), Contract.id.desc()).limit(limit)).all()
+    return [milestone for milestone in map(review_milestone, contracts) if milestone is not None]
 
 
 # --- moderation -----------------------------------------------------------------------------------------------

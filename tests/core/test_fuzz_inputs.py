@@ -141,6 +141,8 @@ def build_world() -> World:
         "user_id": specialist.id, "freelancer_id": specialist.id, "charge_id": charge.id,
         "target_type": "task", "target_id": task.id, "token": "not-a-real-token", "answer": "accept",
         "outcome": "pay",
+        # An open fixed-price contract and its unfunded milestone (the one its checkout was started for).
+        "contract_id": awaiting.contract_id, "milestone_id": awaiting.id,
         # Payments needing attention: the ended engagement's payout (retrying a paid one is refused).
         "kind": "transfer",
         "row_id": db.session.scalar(select(Transfer.id).where(Transfer.engagement_id == ended.id)) or ended.id,
@@ -186,6 +188,8 @@ def build_world() -> World:
         "moderation.act_on_flags": ("operator", {"action": "warn", "act-reason": "Careful.", "reported": "1"}),
         "moderation.dismiss_flags": ("operator", {"dismiss-reason": "Fine."}),
         "moderation.two_factor": ("operator", {"code": "123456"}),
+        "contracts.add_milestone": ("business", {"title": "Follow-up week", "amount": "10", "due_on": ""}),
+        "contracts.split_milestone": ("business", {"title": "Second half", "amount": "10", "due_on": ""}),
     }
     return world
 

@@ -96,5 +96,5 @@ def test_post_find_bid_hire(new_page, live_server: str, approve_held_task):
     specialist.locator("nav").get_by_role("link", name="Engagements").click()
     row = specialist.locator("main .list-group-item", has_text=title)
     expect(row).to_contain_text("awaiting funding")
-    row.click()
+    row.get_by_role("link", name="Payment").click()   # the contract's one payment (its money page)
     expect(specialist.locator("main")).to_contain_text("Waiting for the business to fund the engagement")

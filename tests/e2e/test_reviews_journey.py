@@ -28,6 +28,7 @@ SEED = """
 import json, sys
 from datetime import timedelta
 from marketplace import create_app
+from marketplace.contracts.models import ContractStatus
 from marketplace.core.time import utcnow
 from marketplace.engagements.models import EngagementStatus
 from marketplace.extensions import db
@@ -42,6 +43,8 @@ with app.app_context():
     engagement = factories.create_engagement(business, specialist, task=task, amount=60_000)
     engagement.status = EngagementStatus.COMPLETED
     engagement.completed_at = utcnow() - timedelta(hours=2)
+    engagement.contract.status = ContractStatus.ENDED   # its only milestone: the contract ended with it
+    engagement.contract.ended_at = engagement.completed_at
     db.session.commit()
     print(json.dumps({"engagement": engagement.id, "specialist": specialist.id,
                       "business_email": business.email, "specialist_email": specialist.email}))

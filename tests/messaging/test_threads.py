@@ -103,9 +103,10 @@ def _engagement(task, freelancer) -> Engagement:
               status=BidStatus.ACCEPTED)
     db.session.add(bid)
     db.session.flush()
-    engagement = Engagement(task_id=task.id, bid_id=bid.id, business_id=task.business_id,
+    contract = factories.create_contract(task, bid)
+    engagement = Engagement(contract_id=contract.id, task_id=task.id, bid_id=bid.id, business_id=task.business_id,
                             freelancer_id=freelancer.id, amount=50_000, currency="USD", fee_bps=1000,
-                            fee_amount=5_000, payout_amount=45_000)
+                            fee_amount=5_000, payout_amount=45_000, title=task.title, position=1)
     db.session.add(engagement)
     db.session.flush()
     return engagement

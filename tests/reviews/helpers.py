@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from marketplace.contracts.models import ContractStatus
 from marketplace.core.time import utcnow
 from marketplace.engagements.models import EngagementStatus
 from marketplace.extensions import db
@@ -23,6 +24,10 @@ def ended_engagement(business=None, freelancer=None, *, days_ago: float = 1, sta
     engagement = factories.create_engagement(business, freelancer, task=task)
     engagement.status = EngagementStatus(status)
     engagement.completed_at = utcnow() - timedelta(days=days_ago)
+    if status in ("completed", "resolved", "cancelled"):
+        # Its contract ended with it (its only milestone), as the state machine leaves it.
+        engagement.contract.status = ContractStatus.ENDED
+        engagement.contract.ended_at = engagement.completed_at or utcnow()
     db.session.flush()
     return engagement
 

@@ -29,8 +29,9 @@ def test_reviewing_twice_is_a_clear_conflict(app):
 def test_the_unique_constraint_backs_the_check(app):
     """Two tabs: the check passes in both, the database refuses the second insert, the user gets the Conflict."""
     engagement = ended_engagement()
-    db.session.add(Review(engagement_id=engagement.id, author_id=engagement.business_id,
-                          subject_id=engagement.freelancer_id, author_role="business", stars=3, **ALL_FIVES))
+    db.session.add(Review(contract_id=engagement.contract_id, engagement_id=engagement.id,
+                          author_id=engagement.business_id, subject_id=engagement.freelancer_id,
+                          author_role="business", stars=3, **ALL_FIVES))
     db.session.flush()
     from marketplace.reviews import services
     original = services._review_by
