@@ -47,8 +47,15 @@ test: install-dev
 		$(BIN)/python -m pytest -m "not e2e"; \
 	fi
 
-# Matching and browsing at scale (100k specialists, 50k tasks); PostgreSQL with BENCH_DATABASE_URL.
+# Matching and browsing at scale (100k specialists, 50k tasks), loaded with wrk; PostgreSQL with
+# BENCH_DATABASE_URL. Installs wrk with apt-get when it is missing (or says how).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 bench: install
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "wrk (the load generator) is missing: installing it with apt-get"; \
+		$(SUDO) apt-get install -y wrk || { \
+			echo "Could not install wrk: install it (apt-get install wrk, brew install wrk) and run make bench again"; \
+			exit 1; }; }
 	$(BIN)/python bench/run.py
 
 clean:

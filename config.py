@@ -131,6 +131,8 @@ class Config:
     MAX_TASK_SEATS = _env_int("MAX_TASK_SEATS", 20)
     MAX_TASK_DAYS_AHEAD = _env_int("MAX_TASK_DAYS_AHEAD", 730)
     TASKS_PER_PAGE = _env_int("TASKS_PER_PAGE", 20)
+    # Listings count their matches up to this many ("1,000+ open tasks"), see core/paging.py.
+    LISTING_COUNT_LIMIT = _env_int("LISTING_COUNT_LIMIT", 1000)
     # Absolute base of links in emails sent outside a request (jobs, digests).
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 

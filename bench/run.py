@@ -1,31 +1,31 @@
-"""`make bench`: matching and browsing at marketplace scale.
+"""`make bench`: matching and browsing at marketplace scale, signed in, with a real load generator.
 
-Seeds (or reuses) a database with 100,000 specialists and 50,000 tasks
-(`seed-demo`), then measures and prints, and writes to bench/results.json:
+Seeds (or reuses) a database with 100,000 specialists and 50,000 open tasks (`seed-demo`, bulk
+inserts) plus a history of past tasks, bids, hires and payments, then measures and prints, and
+writes to bench/results.json:
 
 - match_top20_ms: "Find specialists" (top 20) over 200 different tasks, median and p95
 - recommended_tasks_ms: "Recommended for you" over 200 specialists, median and p95
-- browse_rps / hello_rps: /tasks?q=..&skill=..&language=.. and the trivial /ping, both served by
-  gunicorn and loaded in the same run by the same Python client; and their ratio
-- queries_per_browse_page: SQL statements for one browse page
-- metrics_30d / metrics_365d: the operator metrics page over the last 30 / 365 days: its queries
-  (`report_ms`) and the whole page (`page_ms`), median and p95 of 7 runs, and its statement count.
-  The first run on a database also seeds a history of past tasks, bids, hires and payments
-  (`marketplace.demo.seed_activity`) for these figures.
+- metrics_30d / metrics_365d: the operator metrics page (its queries and the whole page)
+- python_side: per page, one request in-process: total, SQL and the rest (the Python side), and
+  its statement count
+- http: per page, req/s, p50 and p99 latency under wrk (2 threads, 16 connections) against
+  gunicorn (2 gthread workers x 4 threads) with the page cache off, every page but /ping
+  requested with a signed-in session cookie and cycling through several different URLs
+  (bench/scenarios.py, bench/paths.lua); each page's ratio to /ping measured in the same run;
+  then the workers' RSS after BENCH_RSS_REQUESTS (10,000) mixed browse requests, and half-way.
 
 SQLite by default (bench/bench.sqlite3); PostgreSQL when BENCH_DATABASE_URL is set.
-Sizes: BENCH_FREELANCERS, BENCH_TASKS; load duration: BENCH_SECONDS.
+Sizes: BENCH_FREELANCERS, BENCH_TASKS, BENCH_PROPOSALS; seconds of load per page: BENCH_SECONDS (10),
+warm-up BENCH_WARMUP (2); server and client: BENCH_WORKERS, BENCH_THREADS, BENCH_CONNECTIONS,
+BENCH_WRK_THREADS; BENCH_SKIP_METRICS=1 skips the metrics page.
 """
 from __future__ import annotations
 
-import http.client
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -35,8 +35,9 @@ sys.path.insert(0, str(ROOT))
 FREELANCERS = int(os.environ.get("BENCH_FREELANCERS", 100_000))
 TASKS = int(os.environ.get("BENCH_TASKS", 50_000))
 SECONDS = float(os.environ.get("BENCH_SECONDS", 10))
-CLIENT_THREADS = int(os.environ.get("BENCH_CLIENTS", 4))
-BROWSE_PATH = "/tasks?q=router&skill=network-troubleshooting&language=es"
+WARMUP = float(os.environ.get("BENCH_WARMUP", 2))
+RSS_REQUESTS = int(os.environ.get("BENCH_RSS_REQUESTS", 10_000))
+SKIP_METRICS = os.environ.get("BENCH_SKIP_METRICS") == "1"
 
 
 def database_url() -> str:
@@ -198,101 +199,128 @@ def time_matching(app) -> tuple[dict, dict]:
     return summary(match_ms), summary(recommended_ms)
 
 
-def queries_per_page(app) -> int:
+def python_side(app, scenarios, rounds: int = 3) -> dict:
+    """Per page, in-process (no HTTP): the whole request, its SQL and the rest, which is the
+    Python side (routing, session, turning rows into objects, templates); medians over every URL
+    of the scenario, `rounds` times after one warm-up; and its statement count.
+
+    The SQL is measured by running each statement of the request again on its own and fetching
+    all its rows (SQLite's driver returns from execute() before reading the rows, so timing the
+    cursor during the request would hide most of SQLite's work in the Python figure). The Python
+    side is CPU time of the serving thread minus the CPU time the same statements take in this
+    thread (the driver, and SQLite itself): CPU time, not wall time, so that other processes on
+    the machine do not inflate it."""
     from sqlalchemy import event
 
+    from bench.scenarios import USER_AGENT
     from marketplace.extensions import db
 
+    figures = {}
     with app.app_context():
-        statements = []
-        listener = lambda *args: statements.append(1)  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            response = app.test_client().get(BROWSE_PATH)
-            assert response.status_code == 200, response.status_code
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(statements)
+        engine = db.engine
+    for scenario in scenarios:
+        if scenario.cookie is None:
+            continue
+        client = app.test_client(use_cookies=False)
+        headers = {"User-Agent": USER_AGENT, "Cookie": scenario.cookie}
+        total_ms, sql_ms, python_ms, statements = [], [], [], 0
+        for round_ in range(rounds + 1):
+            for path in scenario.paths:
+                captured = []
+
+                def capture(conn, cursor, statement, parameters, context, executemany):
+                    captured.append((statement, parameters))
+
+                event.listen(engine, "before_cursor_execute", capture)
+                try:
+                    started, cpu_started = time.perf_counter(), time.thread_time()
+                    response = client.get(path, headers=headers, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+                    elapsed, cpu = time.perf_counter() - started, time.thread_time() - cpu_started
+                finally:
+                    event.remove(engine, "before_cursor_execute", capture)
+                assert response.status_code == 200, (path, response.status_code)
+                if round_:
+                    sql_wall, sql_cpu = _replay(engine, captured)
+                    total_ms.append(elapsed * 1000)
+                    sql_ms.append(sql_wall * 1000)
+                    python_ms.append(max(0.0, cpu - sql_cpu) * 1000)
+                    statements = max(statements, len(captured))
+        figures[scenario.name] = {"total_ms": round(statistics.median(total_ms), 2),
+                                  "sql_ms": round(statistics.median(sql_ms), 2),
+                                  "python_ms": round(statistics.median(python_ms), 2),
+                                  "python_p95_ms": round(percentile(python_ms, 0.95), 2),
+                                  "max_statements": statements}
+    return figures
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _replay(engine, statements) -> tuple[float, float]:
+    """Seconds (wall, and CPU of this thread) to run these read-only statements again and fetch
+    every row, in one transaction that is rolled back."""
+    with engine.connect() as conn:
+        cursor = conn.connection.driver_connection.cursor()
+        started, cpu_started = time.perf_counter(), time.thread_time()
+        for statement, parameters in statements:
+            cursor.execute(statement, parameters)
+            if cursor.description is not None:
+                cursor.fetchall()
+        elapsed, cpu = time.perf_counter() - started, time.thread_time() - cpu_started
+        cursor.close()
+        conn.rollback()
+    return elapsed, cpu
 
 
-def load(port: int, path: str, seconds: float) -> float:
-    """Requests per second for `path`, CLIENT_THREADS keep-alive clients, bounded in time."""
-    done = [0] * CLIENT_THREADS
-    errors = [0] * CLIENT_THREADS
-    deadline = time.perf_counter() + seconds
+def http_load(url: str, scenarios) -> dict:
+    """Every scenario through gunicorn + wrk in one run, /ping first and last (the ratios use
+    their mean), then the worker RSS after RSS_REQUESTS mixed requests (and half-way)."""
+    from bench import load
 
-    def worker(i: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        while time.perf_counter() < deadline:
-            try:
-                conn.request("GET", path)
-                response = conn.getresponse()
-                response.read()
-                if response.status == 200:
-                    done[i] += 1
-                else:
-                    errors[i] += 1
-                if response.getheader("Connection", "").lower() == "close":
-                    conn.close()
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            except (OSError, http.client.HTTPException):
-                errors[i] += 1
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        conn.close()
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(CLIENT_THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
-    if sum(errors):
-        print(f"  {path}: {sum(errors)} failed requests", flush=True)
-    return sum(done) / elapsed
-
-
-def serve_and_load(url: str) -> dict:
-    port = free_port()
-    env = dict(os.environ, DATABASE_URL=url, APP_ENV="development", RATELIMIT_ENABLED="0",
-               TRUSTED_HOSTS="127.0.0.1,localhost", OUTBOX_PUBLIC="0")
-    workers = str(os.cpu_count() or 2)
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", workers, "--worker-class", "gthread",
-                               "--threads", "4", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-                               "wsgi:app"], cwd=ROOT, env=env)
+    server = load.Server(url)
+    results: dict = {}
     try:
-        for _ in range(100):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.2)
-        load(port, "/ping", 1)           # warm up both paths
-        load(port, BROWSE_PATH, 1)
-        hello = load(port, "/ping", SECONDS)
-        browse = load(port, BROWSE_PATH, SECONDS)
+        for scenario in scenarios:
+            load.check(server, scenario.paths, scenario.cookie)
+        ordered = scenarios + [scenarios[0]]
+        for i, scenario in enumerate(ordered):
+            load.run_wrk(server, scenario.paths, scenario.cookie, WARMUP)
+            figures = load.run_wrk(server, scenario.paths, scenario.cookie, SECONDS)
+            name = scenario.name if i < len(scenarios) else "ping_again"
+            results[name] = {"label": scenario.label, **figures}
+            print(f"  {scenario.label:<58} {figures['rps']:8.1f} req/s   p50 {figures['p50_ms']:7.1f} ms   "
+                  f"p99 {figures['p99_ms']:7.1f} ms" + (f"   {figures['not_200']} not 200!" if figures["not_200"]
+                                                      else ""), flush=True)
+        ping = (results["ping"]["rps"] + results.pop("ping_again")["rps"]) / 2
+        for name, figures in results.items():
+            figures["ratio_to_ping"] = round(figures["rps"] / ping, 3)
+        mix = next(s for s in scenarios if s.name == "browse_mix")
+        # Two rounds of half the requests each, the RSS of every worker after each; requests served
+        # before this phase come on top. wrk stops its threads at the count but waits out the
+        # duration, so the duration is sized from the mix's measured rate (with a margin).
+        rss = {"requests": [], "after_first_half": None, "after_second_half": None}
+        seconds = min(600.0, 1.3 * (RSS_REQUESTS // 2) / max(results["browse_mix"]["rps"], 1.0) + 5)
+        for key in ("after_first_half", "after_second_half"):
+            figures = load.run_wrk(server, mix.paths, mix.cookie, seconds, max_requests=RSS_REQUESTS // 2)
+            rss["requests"].append(figures["requests"])
+            rss[key] = server.worker_rss_mb()
+        results["worker_rss_mb"] = rss
     finally:
-        server.terminate()
-        server.wait(timeout=20)
-    return {"hello_rps": round(hello, 1), "browse_rps": round(browse, 1),
-            "browse_to_hello_ratio": round(browse / hello, 3) if hello else None,
-            "gunicorn_workers": int(workers), "client_threads": CLIENT_THREADS, "seconds": SECONDS}
+        server.stop()
+    results["server"] = {"gunicorn_workers": load.WORKERS, "threads": load.THREADS,
+                         "wrk_threads": load.WRK_THREADS, "connections": load.CONNECTIONS, "seconds": SECONDS}
+    return results
 
 
 def main() -> None:
     url = database_url()
     os.environ.setdefault("RATELIMIT_ENABLED", "0")
     os.environ.setdefault("APP_ENV", "development")
+    # The gunicorn workers must accept the session cookies signed here.
+    os.environ.setdefault("SECRET_KEY", "make-bench-secret-key")
+    from bench import load, scenarios as pages
     from marketplace import create_app
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TRUSTED_HOSTS": None, "RATELIMIT_ENABLED": False})
+    load.wrk_path()  # fail early, with the install command, before seeding
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TRUSTED_HOSTS": None, "RATELIMIT_ENABLED": False,
+                      "CACHE_TYPE": "NullCache"})
     backend = app.config["SQLALCHEMY_DATABASE_URI"].split(":", 1)[0]
     print(f"database: {backend}", flush=True)
     sizes = prepare(app)
@@ -300,20 +328,28 @@ def main() -> None:
     print(f"match_top20_ms        median {match_ms['median']:8.2f}   p95 {match_ms['p95']:8.2f}", flush=True)
     print(f"recommended_tasks_ms  median {recommended_ms['median']:8.2f}   p95 {recommended_ms['p95']:8.2f}",
           flush=True)
-    metrics_figures = time_metrics(app)
+    metrics_figures = {} if SKIP_METRICS else time_metrics(app)
     for name, figures in metrics_figures.items():
         print(f"{name:<21} report median {figures['report_ms']['median']:8.2f}   page median "
               f"{figures['page_ms']['median']:8.2f}   p95 {figures['page_ms']['p95']:8.2f}   "
               f"({figures['queries']} queries)", flush=True)
-    queries = queries_per_page(app)
-    print(f"queries_per_browse_page {queries}", flush=True)
-    http_figures = serve_and_load(url)
-    print(f"hello_rps  {http_figures['hello_rps']:8.1f}   (/ping)", flush=True)
-    print(f"browse_rps {http_figures['browse_rps']:8.1f}   ({BROWSE_PATH})", flush=True)
-    print(f"browse/hello ratio {http_figures['browse_to_hello_ratio']}", flush=True)
+    scenarios = pages.build(app)
+    print("one request in-process, median: total = SQL + Python side", flush=True)
+    python_figures = python_side(app, scenarios)
+    for scenario in scenarios[1:]:
+        f = python_figures[scenario.name]
+        print(f"  {scenario.label:<58} {f['total_ms']:7.1f} ms = SQL {f['sql_ms']:6.1f} + Python "
+              f"{f['python_ms']:5.1f} (p95 {f['python_p95_ms']:5.1f})   {f['max_statements']} statements", flush=True)
+    print(f"HTTP: gunicorn {load.WORKERS} workers x {load.THREADS} threads, wrk {load.WRK_THREADS} threads x "
+          f"{load.CONNECTIONS} connections, {SECONDS:.0f} s per page, signed in, page cache off", flush=True)
+    http_figures = http_load(url, scenarios)
+    for name, figures in http_figures.items():
+        if "ratio_to_ping" in figures and name != "ping":
+            print(f"  {name:<22} {figures['ratio_to_ping']:6.3f} of /ping", flush=True)
+    print(f"worker RSS (MB) {http_figures['worker_rss_mb']}", flush=True)
     results = {"database": backend, **sizes, "match_top20_ms": match_ms, "recommended_tasks_ms": recommended_ms,
-               "queries_per_browse_page": queries, **metrics_figures, **http_figures,
-               "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+               **metrics_figures, "python_side": python_figures, "http": http_figures,
+               "cpu_count": os.cpu_count(), "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     out = ROOT / "bench" / "results.json"
     existing = json.loads(out.read_text()) if out.exists() else {}
     existing[backend] = results

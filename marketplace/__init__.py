@@ -156,6 +156,8 @@ def register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["major"] = to_major
+    from marketplace.core.options import option_tags
+    app.jinja_env.globals["option_tags"] = option_tags
 
     @app.context_processor
     def inject_globals():

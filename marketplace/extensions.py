@@ -27,12 +27,16 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-# Indexes written by hand in migrations because autogenerate cannot compare them
-# (PostgreSQL-only expression indexes); autogenerate and `db check` skip them.
-HAND_WRITTEN_INDEXES = frozenset({"ix_tasks_fulltext"})
+# Indexes and columns written by hand in migrations because autogenerate cannot compare them
+# (expression indexes, PostgreSQL-only generated columns); autogenerate and `db check` skip them.
+HAND_WRITTEN_INDEXES = frozenset({"ix_tasks_fulltext", "ix_tasks_search", "ix_tasks_listed_price",
+                                  "ix_freelancer_profiles_listed_rating"})
+HAND_WRITTEN_COLUMNS = frozenset({("tasks", "search_vector"), ("tasks", "skill_ids"), ("tasks", "language_codes")})
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    if type_ == "column" and reflected and (getattr(obj.table, "name", None), name) in HAND_WRITTEN_COLUMNS:
+        return False
     return not (type_ == "index" and name in HAND_WRITTEN_INDEXES)
 
 

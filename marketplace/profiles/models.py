@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
@@ -24,11 +24,19 @@ class Skill(db.Model):
         return f"<Skill {self.slug}>"
 
 
+LISTED_PROFILE_SQL = "hourly_rate IS NOT NULL AND headline <> ''"
+
+
 class FreelancerProfile(db.Model):
     __tablename__ = "freelancer_profiles"
     __table_args__ = (
         CheckConstraint("hourly_rate IS NULL OR hourly_rate > 0", name="rate_positive"),
         CheckConstraint("hours_per_week BETWEEN 0 AND 80", name="hours_range"),
+        # The directory (profiles/directory.py) lists profiles with a rate and a headline, recently
+        # updated first; migration 0012 also indexes them by displayed rating
+        # (ix_freelancer_profiles_listed_rating, an expression index written by hand).
+        Index("ix_freelancer_profiles_listed", "updated_at", "user_id", postgresql_where=text(LISTED_PROFILE_SQL),
+              sqlite_where=text(LISTED_PROFILE_SQL)),
     )
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)

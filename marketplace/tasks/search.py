@@ -1,24 +1,30 @@
 """Task discovery: one search function over open, approved tasks.
 
-PostgreSQL uses its full-text search (the GIN index ix_tasks_fulltext on
-to_tsvector('english', title || ' ' || description)); SQLite, which has no
-such index here, matches every word with LIKE. Filters, sorting and eager
-loading are shared, so a page costs the same few queries at any size.
+PostgreSQL uses its full-text search on the stored column tasks.search_vector
+(to_tsvector('english', title || ' ' || description), kept up to date by the
+database as a generated column) and its GIN index over listed tasks; SQLite,
+which has no such index here, matches every word with LIKE. Filters, sorting
+and eager loading are shared, so a page costs the same few queries at any size:
+the ids of the matches in order, counted up to a bound (core/paging.py), then
+the page's rows.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import Integer, Text, and_, case, cast, exists, func, literal_column, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR, array
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import AccountStatus, User
+from marketplace.core.paging import bounded_page
 from marketplace.core.query_args import QueryArgs
 from marketplace.core.reference import CHANNELS, LANGUAGES
 from marketplace.core.time import TIMEZONE_SET
 from marketplace.extensions import db
 from marketplace.profiles.models import Skill
 from marketplace.profiles.services import skill_slug_exists
+from marketplace.tasks.cards import TaskCard, load_cards
 from marketplace.tasks.models import ModerationStatus, Pricing, Task, TaskLanguage, TaskSkill, TaskStatus
 
 MAX_FILTER_AMOUNT = 1_000_000_000  # minor units; larger filters are ignored rather than sent to SQL
@@ -39,17 +45,27 @@ class TaskQuery:
     errors: list[str] = field(default_factory=list)
 
 
-# Total the business expects to pay: the fixed budget, or max rate x estimated hours.
-PRICE_CEILING = case((Task.pricing == Pricing.FIXED, Task.budget),
+# Total the business expects to pay: the fixed budget, or max rate x estimated hours. The
+# literal 'fixed' (not a bound parameter) lets the planners use ix_tasks_listed_price.
+PRICE_CEILING = case((Task.pricing == literal_column(f"'{Pricing.FIXED.value}'"), Task.budget),
                      else_=Task.max_rate * Task.estimated_hours)
+# PostgreSQL only, columns of migration 0012 kept up to date by the database (not mapped, SQLite
+# has none): the generated tsvector and the copies of the task's skill ids and language codes,
+# all three in the GIN index ix_tasks_search over listed tasks.
+SEARCH_VECTOR = literal_column("tasks.search_vector", TSVECTOR)
+SKILL_IDS = literal_column("tasks.skill_ids", ARRAY(Integer))
+LANGUAGE_CODES = literal_column("tasks.language_codes", ARRAY(Text))
 
 
 def listed_task_clause():
     """The one rule for which tasks are listed to anyone but their business (browse, search, matching,
     recommendations): open, approved by moderation, and posted by an account that is not suspended.
-    A suspended business's tasks are hidden this way, never deleted; reinstating shows them again."""
+    A suspended business's tasks are hidden this way, never deleted; reinstating shows them again.
+    Status and moderation are compared with literals, as the partial indexes on listed tasks are
+    defined (a bound parameter would hide the match from the planner)."""
     active_business = select(User.id).where(User.id == Task.business_id, User.status == AccountStatus.ACTIVE)
-    return and_(Task.status == TaskStatus.OPEN, Task.moderation_status == ModerationStatus.APPROVED,
+    return and_(Task.status == literal_column(f"'{TaskStatus.OPEN.value}'"),
+                Task.moderation_status == literal_column(f"'{ModerationStatus.APPROVED.value}'"),
                 exists(active_business))
 
 
@@ -63,8 +79,7 @@ def _text_filter(query: str):
     if not words:
         return None
     if db.engine.dialect.name == "postgresql":
-        document = func.to_tsvector("english", Task.title + " " + Task.description)
-        return document.op("@@")(func.websearch_to_tsquery("english", " ".join(words)))
+        return SEARCH_VECTOR.op("@@")(func.websearch_to_tsquery("english", " ".join(words)))
     conditions = []
     for word in words:
         pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -77,11 +92,22 @@ def build_statement(params: TaskQuery, *, eager: bool = True):
     text_condition = _text_filter(params.q)
     if text_condition is not None:
         stmt = stmt.where(text_condition)
+    postgresql = db.engine.dialect.name == "postgresql"
     if params.skill:
-        stmt = stmt.where(exists().where(TaskSkill.task_id == Task.id, TaskSkill.skill_id == Skill.id,
-                                         Skill.slug == params.skill))
+        # The skill's id first (a one-row subquery), so each candidate costs one primary-key probe.
+        skill_id = select(Skill.id).where(Skill.slug == params.skill).scalar_subquery()
+        if postgresql:
+            stmt = stmt.where(SKILL_IDS.op("@>")(array([skill_id])))
+        else:
+            # An IN list SQLite can start from (the skill's tasks, by index), so the LIKE of a text
+            # query runs on those tasks only instead of on every listed one.
+            stmt = stmt.where(Task.id.in_(select(TaskSkill.task_id).where(TaskSkill.skill_id == skill_id)))
     if params.language:
-        stmt = stmt.where(exists().where(TaskLanguage.task_id == Task.id, TaskLanguage.language == params.language))
+        if postgresql:
+            stmt = stmt.where(LANGUAGE_CODES.op("@>")(array([cast(params.language, Text)])))
+        else:
+            stmt = stmt.where(exists().where(TaskLanguage.task_id == Task.id,
+                                             TaskLanguage.language == params.language))
     if params.channel:
         stmt = stmt.where(Task.channel == params.channel)
     if params.pricing:
@@ -102,7 +128,8 @@ def build_statement(params: TaskQuery, *, eager: bool = True):
 
 
 def search_tasks(params: TaskQuery, page: int = 1, per_page: int = 20):
-    return db.paginate(build_statement(params), page=page, per_page=per_page, error_out=False, max_per_page=100)
+    ids = build_statement(params, eager=False).with_only_columns(Task.id)
+    return bounded_page(ids, load_cards, page, per_page)  # cards: tasks/cards.py
 
 
 def parse_query(args) -> TaskQuery:
@@ -129,6 +156,8 @@ class MatchPage:
         self.pages = max(1, -(-total // per_page))
         self.has_prev, self.has_next = page > 1, page < self.pages
         self.prev_num, self.next_num = page - 1, page + 1
+        self.capped = False
+        self.total_label = str(total)
 
 
 def best_match_page(params: TaskQuery, actor: User, page: int, per_page: int) -> MatchPage:
@@ -144,6 +173,6 @@ def best_match_page(params: TaskQuery, actor: User, page: int, per_page: int) ->
                                 .options(selectinload(FreelancerProfile.skills),
                                          selectinload(FreelancerProfile.languages),
                                          selectinload(FreelancerProfile.channels)))
-    ranked = [task for task, _ in rank_tasks(profile, ids, limit=limit)] if profile else []
+    ranked = [TaskCard.from_task(task) for task, _ in rank_tasks(profile, ids, limit=limit)] if profile else []
     start = (page - 1) * per_page
     return MatchPage(ranked[start:start + per_page], page, per_page, len(ranked))

@@ -16,7 +16,7 @@ Downgrade folds every contract back into its single engagement; it refuses (and 
 once a contract has more than one payable, which the old schema cannot hold.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-11-29 06:51:00
 
 """
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0013'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
