@@ -189,6 +189,11 @@ class Config:
     CACHE_REDIS_URL = _env("CACHE_REDIS_URL")
     CACHE_DEFAULT_TIMEOUT = _env_int("CACHE_DEFAULT_TIMEOUT", 30)   # seconds a cached listing may be stale
 
+    # Development and tests only (refused in production): an ISO-8601 UTC instant the
+    # timesheet treats as "now" (which billing week is open, what is in the future),
+    # so a week can be replayed in the browser. Everything else keeps the real clock.
+    FAKE_NOW = _env("FAKE_NOW")
+
     BOOTSTRAP_SERVE_LOCAL = True
     BOOTSTRAP_BOOTSWATCH_THEME = None
     SITE_NAME = _env("SITE_NAME", "Human Touch")
@@ -214,6 +219,7 @@ class TestingConfig(Config):
     OUTBOX_PUBLIC = False
     TRUSTED_HOSTS = None
     CACHE_TYPE = "NullCache"  # tests/tasks/test_listing_cache.py switches a real cache on
+    FAKE_NOW = None  # tests pin the clock per test (app.config), never from the environment
 
 
 class ProductionConfig(Config):
@@ -222,6 +228,7 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     FORCE_HTTPS = _env_bool("FORCE_HTTPS", True)
     OUTBOX_PUBLIC = False
+    FAKE_NOW = None
 
     @classmethod
     def validate(cls) -> None:
@@ -229,6 +236,8 @@ class ProductionConfig(Config):
             raise RuntimeError("SECRET_KEY must be set in production")
         if _env("STRIPE_SECRET_KEY") and _env("PAYMENTS_INSTALL_ID") is None:
             raise RuntimeError("PAYMENTS_INSTALL_ID must be set in production when Stripe is used")
+        if _env("FAKE_NOW") is not None:
+            raise RuntimeError("FAKE_NOW is for development and tests only; unset it in production")
 
 
 CONFIGS = {

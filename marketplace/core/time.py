@@ -11,6 +11,17 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def app_now() -> datetime:
+    """"Now" for calendar rules (the open billing week): the real clock, unless the
+    development/testing setting FAKE_NOW pins it to an ISO-8601 instant (naive = UTC)."""
+    from flask import current_app, has_app_context
+    fake = current_app.config.get("FAKE_NOW") if has_app_context() else None
+    if not fake:
+        return utcnow()
+    value = datetime.fromisoformat(fake)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def as_utc(value: datetime | None) -> datetime | None:
     """SQLite returns naive datetimes; treat them as the UTC they were stored as."""
     if value is None:

@@ -31,6 +31,10 @@ def dashboard():
         from marketplace.tasks.services import tasks_of
         context["profile"] = get_own_business_profile(current_user)
         context["task_rows"] = tasks_of(current_user, limit=5)
+    if current_user.is_freelancer or current_user.is_business:
+        from marketplace.core.time import app_now
+        from marketplace.timesheets.services import weekly_overview
+        context["week_summaries"] = weekly_overview(current_user, now=app_now())
     from marketplace.accounts.forms import ResendVerificationForm
     return render_template("web/dashboard.html", resend_form=ResendVerificationForm(), **context)
 

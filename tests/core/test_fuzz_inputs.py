@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -18,6 +19,7 @@ from flask import message_flashed
 from sqlalchemy import event, select
 
 from marketplace.bidding import services as bidding
+from marketplace.core.time import utcnow
 from marketplace.engagements import transitions
 from marketplace.extensions import db
 from marketplace.messaging import services as messaging
@@ -26,10 +28,13 @@ from marketplace.moderation.access import MFA_SESSION_KEY
 from marketplace.notifications.services import notify
 from marketplace.outbox.services import send_mail
 from marketplace.payments.models import Transfer
+from marketplace.timesheets.models import TimeEntry
+from marketplace.timesheets.weeks import week_start
 from tests import factories
 from tests.payments.helpers import sandbox_fund
 from tests.reviews.helpers import ended_engagement
 from tests.tasks.helpers import make_profile, sign_in, task_form
+from tests.timesheets.conftest import create_hourly_contract
 
 WRITE = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
 ROLES = ("anonymous", "specialist", "business", "operator")
@@ -133,6 +138,11 @@ def build_world() -> World:
     flags.report(specialist, "task", task.id, "spam", "Looks copied.")
     note = notify(business, "fuzz", "A notification", "Body", "/dashboard", email=False)
     mail = send_mail(business.email, "Hello", "Body")
+    hourly = create_hourly_contract(business, specialist)
+    opened = week_start(utcnow())
+    entry = TimeEntry(contract_id=hourly.id, started_at=opened, ended_at=opened + timedelta(minutes=30),
+                      week_start=opened, minutes=30, memo="Chat queue")
+    db.session.add(entry)
     db.session.flush()
     users = {"business": business, "specialist": specialist, "operator": operator}
     ids = {
@@ -146,9 +156,12 @@ def build_world() -> World:
         # Payments needing attention: the ended engagement's payout (retrying a paid one is refused).
         "kind": "transfer",
         "row_id": db.session.scalar(select(Transfer.id).where(Transfer.engagement_id == ended.id)) or ended.id,
+        # An hourly contract's timesheet and one of its entries.
+        "entry_id": entry.id,
     }
     world = World(users, ids)
-    world.ids.update(free_task=free_task.id, awaiting=awaiting.id, disputed=disputed.id, ended=ended.id)
+    world.ids.update(free_task=free_task.id, awaiting=awaiting.id, disputed=disputed.id, ended=ended.id,
+                     hourly_contract=hourly.id)
     world.baselines = {
         "accounts.login": ("anonymous", {"email": "nobody@example.com", "password": "not-the-password-1"}),
         "accounts.signup": ("anonymous", {"role": "business", "full_name": "Ada Fuzz", "email": "ada@example.com",
@@ -190,6 +203,9 @@ def build_world() -> World:
         "moderation.two_factor": ("operator", {"code": "123456"}),
         "contracts.add_milestone": ("business", {"title": "Follow-up week", "amount": "10", "due_on": ""}),
         "contracts.split_milestone": ("business", {"title": "Second half", "amount": "10", "due_on": ""}),
+        "timesheets.log": ("specialist", _entry_form()),
+        "timesheets.edit": ("specialist", _entry_form()),
+        "timesheets.change_limit": ("business", {"hours": "12.5"}),
     }
     return world
 
@@ -200,7 +216,14 @@ ENDPOINT_IDS = {   # where the default id would not reach the interesting code
     "disputes.add_statement": {"engagement_id": "disputed"}, "disputes.operator_decide": {"engagement_id": "disputed"},
     "disputes.operator_show": {"engagement_id": "disputed"},
     "reviews.write": {"engagement_id": "ended"}, "engagements.receipt": {"engagement_id": "ended"},
+    **{f"timesheets.{name}": {"contract_id": "hourly_contract"}
+       for name in ("show", "log", "edit", "delete", "change_limit")},
 }
+
+
+def _entry_form() -> dict[str, str]:
+    return {"day": utcnow().date().isoformat(), "start": "00:00", "end": "00:01", "memo": "Chat queue",
+            "channel": "chat"}
 
 
 def path_for(app, rule, world: World) -> str:
