@@ -28,16 +28,34 @@ FROZEN = ("The business's bank has opened a card dispute on this payment, so the
           "the dispute is settled. Our team is handling it.")
 
 
+def _freezing():
+    """Open card disputes on the charge that funded their engagement. A dispute on a duplicate or late
+    payment (already refunded in full) is the platform's loss alone: the engagement's held money, paid by
+    another charge, stays free to move."""
+    return (select(CardDispute)
+            .join(Charge, (Charge.external_id == CardDispute.charge_external_id)
+                  & (Charge.engagement_id == CardDispute.engagement_id))
+            .where(Charge.status == "succeeded", CardDispute.status.not_in(CARD_DISPUTE_CLOSED)))
+
+
 def open_dispute_for(engagement_id: int) -> CardDispute | None:
-    return db.session.scalar(select(CardDispute).where(CardDispute.engagement_id == engagement_id,
-                                                       CardDispute.status.not_in(CARD_DISPUTE_CLOSED))
+    return db.session.scalar(_freezing().where(CardDispute.engagement_id == engagement_id)
                              .order_by(CardDispute.id).limit(1))
 
 
 def frozen_engagement_ids():
-    """A subquery of engagements with an open card dispute (for the auto-approval job)."""
-    return select(CardDispute.engagement_id).where(CardDispute.engagement_id.is_not(None),
-                                                   CardDispute.status.not_in(CARD_DISPUTE_CLOSED))
+    """A subquery of engagements with an open card dispute on their funding charge (auto-approval job)."""
+    return _freezing().with_only_columns(CardDispute.engagement_id)
+
+
+def _funded_by_disputed_charge(dispute: CardDispute) -> bool:
+    return dispute.engagement_id is not None and db.session.scalar(
+        select(Charge.id).where(Charge.external_id == dispute.charge_external_id,
+                                Charge.engagement_id == dispute.engagement_id, Charge.status == "succeeded")) is not None
+
+
+def _freezes(dispute: CardDispute) -> bool:
+    return dispute.status not in CARD_DISPUTE_CLOSED and _funded_by_disputed_charge(dispute)
 
 
 def _charge_of(obj: dict) -> Charge | None:
@@ -80,9 +98,11 @@ def _announce(dispute: CardDispute) -> None:
         attention.announce(attention.Item("card_dispute", dispute.id, dispute.engagement_id, dispute.amount,
                                           dispute.currency, dispute.status,
                                           f"{dispute.reason or 'no reason given'}, on charge "
-                                          f"{dispute.charge_external_id}; the engagement is frozen until it is "
-                                          "settled", dispute.created_at))
-    if dispute.engagement_id is not None:
+                                          f"{dispute.charge_external_id}; " + (
+                                              "the engagement is frozen until it is settled" if _freezes(dispute)
+                                              else "a payment already refunded, the engagement is not frozen"),
+                                          dispute.created_at))
+    if _freezes(dispute):
         from marketplace.engagements import transitions
         from marketplace.engagements.models import Engagement
         engagement = db.session.get(Engagement, dispute.engagement_id)
@@ -158,7 +178,7 @@ def _settle(dispute: CardDispute) -> str:
 
 def _cover_from_held(dispute: CardDispute) -> None:
     """The bank returned the money to the business: what is still held for the engagement covers the loss."""
-    if dispute.engagement_id is None:
+    if dispute.engagement_id is None or not _funded_by_disputed_charge(dispute):
         return
     from marketplace.engagements import transitions
     from marketplace.engagements.models import Engagement, EngagementStatus as S

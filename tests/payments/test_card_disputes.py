@@ -153,3 +153,20 @@ def test_replayed_dispute_events_post_once(client, login_as, fake_stripe):
         _post_all(client, [event, event, event_copy])
     assert ledger.balance("disputed_funds", "USD") == e.amount + DISPUTE_FEE
     assert len(db.session.scalars(select(CardDispute)).all()) == 1
+
+
+def test_a_card_dispute_on_a_refunded_duplicate_payment_does_not_freeze_the_engagement(client, login_as,
+                                                                                     fake_stripe):
+    from tests.payments.test_settlement import _paid_twice
+    e = factories.create_engagement(amount=30_000)
+    duplicate, real = _paid_twice(client, login_as, fake_stripe, e)
+    assert duplicate.external_id and duplicate.status == "duplicate"
+    _post_all(client, open_dispute(fake_stripe, duplicate.external_id))
+    dispute = db.session.scalar(select(CardDispute))
+    assert dispute.engagement_id == e.id and dispute.status == "needs_response"
+    # The engagement was paid by the other charge: the business can still approve it.
+    transitions.deliver(e.freelancer, e, "done")
+    transitions.approve(e.business, e)
+    db.session.commit()
+    assert e.status == S.COMPLETED
+    assert not any("Card dispute opened" in ev.note for ev in e.events)
