@@ -3,7 +3,7 @@ the sandbox's test-card page), all payables of their contracts (+ CSV), and the 
 for a payable whose off-session charge failed."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from marketplace.core.errors import Forbidden
@@ -68,8 +68,23 @@ def save_card():
 @bp.get("/billing/card/saved")
 @login_required
 def card_return():
-    # The card is stored by the checkout.session.completed webhook, never by this page.
-    if saved_methods.saved_method_for(current_user.id) is None:
+    """Back from Checkout: the card is stored from the session if it is complete (the webhook, which may
+    come first or later, does the same, idempotently)."""
+    session_id = request.args.get("session_id", "")
+    outcome = ""
+    if uses_stripe() and session_id:
+        try:
+            outcome = saved_methods.record_returning_setup(current_user, session_id)
+            db.session.commit()
+        except GatewayError:
+            db.session.rollback()  # the webhook stores it when Stripe can say
+        if outcome == "card saved":
+            saved_methods.finish_at_gateway(current_user.id)
+    card = saved_methods.saved_method_for(current_user.id)
+    if outcome in ("card saved", "ignored: card already saved") and card is not None:
+        flash(f"Card saved: {card.brand.title()} ending {card.last4}. Weekly invoices and bonuses are charged to it.",
+              "success")
+    else:
         flash("Thanks! We're confirming your card with the bank; it appears here in a moment.", "info")
     return redirect(url_for("billing.index"))
 

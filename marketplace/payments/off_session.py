@@ -100,7 +100,7 @@ def charge_off_session(payable: Engagement) -> ChargeOutcome:
         raise
 
 
-def _charge(payable: Engagement) -> ChargeOutcome:
+def _charge(payable: Engagement, *, again: bool = True) -> ChargeOutcome:
     db.session.refresh(payable)
     if payable.status != S.AWAITING_FUNDING:
         funded = transitions.funded_charge(payable)
@@ -116,6 +116,12 @@ def _charge(payable: Engagement) -> ChargeOutcome:
         db.session.commit()
         return outcome
     charge = _open_charge(payable, gateway.name)
+    if charge is None:
+        # A concurrent runner recorded this attempt and has already finished it: look again.
+        db.session.commit()
+        if again:
+            return _charge(payable, again=False)
+        return ChargeOutcome("pending", "Another attempt to charge this payable is in progress.")
     db.session.commit()  # the intent exists before the gateway hears of it
     try:
         result = gateway.charge_off_session(charge, payable, profile)
@@ -145,8 +151,9 @@ def _charge(payable: Engagement) -> ChargeOutcome:
     return outcome
 
 
-def _open_charge(payable: Engagement, provider: str) -> Charge:
-    """The off-session charge to send: a pending one (resent under its key) or a new attempt."""
+def _open_charge(payable: Engagement, provider: str) -> Charge | None:
+    """The off-session charge to send: a pending one (resent under its key) or a new attempt. None when a
+    concurrent runner recorded the same attempt and has already settled it."""
     def pending() -> Charge | None:
         return db.session.scalar(select(Charge).where(Charge.engagement_id == payable.id, Charge.off_session,
                                                       Charge.status == "pending", Charge.provider == provider,
@@ -164,9 +171,7 @@ def _open_charge(payable: Engagement, provider: str) -> Charge:
             db.session.add(charge)
     except IntegrityError:
         # Another runner recorded this attempt first: send theirs (same key, so Stripe replays).
-        charge = pending()
-        if charge is None:
-            raise
+        return pending()
     return charge
 
 

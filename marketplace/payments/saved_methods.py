@@ -151,6 +151,21 @@ def record_setup(user_id: int, setup_intent_id: str, customer_id: str | None) ->
     return "card saved"
 
 
+def record_returning_setup(actor: User, session_id: str) -> str:
+    """The business is back from Checkout (setup mode): store the card now if the session is theirs and
+    complete, rather than wait for the webhook (which then finds it saved). Flush only."""
+    _require_business(actor)
+    profile = billing_profile_of(actor.id)
+    if profile is None or profile.provider != "stripe" or not session_id.startswith("cs_") or len(session_id) > 200:
+        return "ignored: no Stripe billing profile"
+    session = get_gateway().setup_session(session_id)
+    if session.user_id != str(actor.id) or (profile.customer_id and session.customer_id != profile.customer_id):
+        return "ignored: not this business's session"
+    if not session.complete or not session.setup_intent_id:
+        return "ignored: setup not completed"
+    return record_setup(actor.id, session.setup_intent_id, session.customer_id)
+
+
 def finish_at_gateway(user_id: int) -> None:
     """After the commit: make the saved card the customer's default and detach the card it replaced.
 

@@ -111,6 +111,32 @@ def test_stripe_setup_session_then_webhook_saves_the_card_as_the_customers_defau
     assert post_event(client, event).json["outcome"] == "duplicate"
 
 
+def test_coming_back_from_checkout_saves_the_card_before_the_webhook(client, login_as, fake_stripe, business):
+    login_as(business)
+    session = _start_setup(client, fake_stripe)
+    event = fake_stripe.complete_setup(session["id"], last4="1881")   # Stripe's event is still on its way
+    page = client.get(f"/billing/card/saved?session_id={session['id']}", follow_redirects=True)
+    assert "Card saved: Visa ending 1881." in page.get_data(as_text=True)
+    card = saved_method_for(business.id)
+    assert card.last4 == "1881"
+    assert fake_stripe.objects[session["customer"]]["invoice_settings"]["default_payment_method"] == \
+        card.payment_method_id
+    assert post_event(client, event).json["outcome"] == "ignored: card already saved"
+
+
+def test_a_checkout_session_of_another_business_saves_nothing(client, login_as, fake_stripe, business):
+    other = factories.create_business()
+    login_as(other)
+    theirs = _start_setup(client, fake_stripe)
+    fake_stripe.complete_setup(theirs["id"])
+    client.post("/logout")
+    login_as(business)
+    _start_setup(client, fake_stripe)
+    page = client.get(f"/billing/card/saved?session_id={theirs['id']}", follow_redirects=True)
+    assert "confirming your card" in page.get_data(as_text=True)
+    assert not has_saved_method(business.id) and not has_saved_method(other.id)
+
+
 def test_replacing_the_card_keeps_the_customer_and_detaches_the_old_card(client, login_as, fake_stripe, business):
     login_as(business)
     first = _start_setup(client, fake_stripe)
