@@ -323,7 +323,8 @@ class FakeStripe(stripe.HTTPClient):
                                "status": "open", "amount_total": None, "currency": p.get("currency"),
                                "customer": p.get("customer"), "metadata": p.get("metadata") or {},
                                "client_reference_id": p.get("client_reference_id"), "payment_intent": None,
-                               "setup_intent": None, "payment_method_types": p.get("allowed_payment_method_types") or ["card"],
+                               "setup_intent": None,
+                               "payment_method_types": p.get("allowed_payment_method_types") or ["card"],
                                "success_url": p.get("success_url"), "cancel_url": p.get("cancel_url"),
                                "setup_intent_data": {"metadata": (p.get("setup_intent_data") or {}).get("metadata")
                                                      or {}}})
