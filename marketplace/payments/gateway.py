@@ -401,7 +401,7 @@ class StripeGateway:
         try:
             self._call(self.client.v1.payment_methods.detach, payment_method_id)
         except GatewayError as error:
-            if error.retryable:
+            if error.code not in ("resource_missing", "payment_method_unexpected_state"):
                 raise
             # Already detached (or gone): what we wanted.
 

@@ -61,8 +61,9 @@ class ChargeOutcome:
     status: "succeeded" (the payable is funded, now or before), "failed" (declined, no card, gateway
     error: the payable is marked payment failed and the business asked to pay on-session),
     "requires_action" (the bank wants the business to authenticate, `authentication_required`: marked
-    and asked the same way), or "pending" (the payment is processing at Stripe, or the payable can't be
-    charged now, e.g. cancelled; the webhook or a later call settles it).
+    and asked the same way), or "pending" (nothing was charged or marked: the payment is processing at
+    Stripe and its webhook settles it, or the payable can't be charged now: cancelled, its task taken
+    down by moderation, a currency cards can't settle in; `message` says which).
     message: for logs and the business (never shown to the specialist).
     charge_id: our Charge row, when one was involved.
     """
@@ -110,6 +111,11 @@ def _charge(payable: Engagement, *, again: bool = True) -> ChargeOutcome:
         db.session.commit()
         return ChargeOutcome("pending", f"Nothing to charge: this payable is {payable.status.value}.")
     gateway = get_gateway()
+    refusal = transitions.funding_refusal(payable, gateway.name)
+    if refusal:
+        # Not the card's fault and not the business's to fix by paying: nothing is charged or marked.
+        db.session.commit()
+        return ChargeOutcome("pending", refusal)
     profile = saved_method_for(payable.business_id)
     if profile is None or profile.provider != gateway.name:
         outcome = _mark_failed(payable, None, NO_CARD, "no_saved_method", profile)

@@ -25,7 +25,7 @@ from marketplace.accounts.models import User
 from marketplace.core.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
-from marketplace.payments.gateway import SANDBOX_CARDS, GatewayError, SavedCard, get_gateway
+from marketplace.payments.gateway import SANDBOX_CARDS, GatewayError, SavedCard, get_gateway, uses_stripe
 from marketplace.payments.models import BillingProfile
 
 log = logging.getLogger(__name__)
@@ -187,3 +187,17 @@ def finish_at_gateway(user_id: int) -> None:
     except GatewayError as error:
         db.session.rollback()
         log.warning("billing profile %s: Stripe bookkeeping failed, will retry: %s", profile.id, error.message)
+
+
+def finish_due() -> int:
+    """Scheduled job: replaced cards whose detaching at Stripe failed earlier are detached now."""
+    if not uses_stripe():
+        return 0
+    user_ids = db.session.scalars(select(BillingProfile.user_id).where(
+        BillingProfile.provider == "stripe", BillingProfile.detach_pending.is_not(None))
+        .order_by(BillingProfile.id).limit(100)).all()
+    done = 0
+    for user_id in user_ids:
+        finish_at_gateway(user_id)
+        done += billing_profile_of(user_id).detach_pending is None
+    return done

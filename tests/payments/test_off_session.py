@@ -257,3 +257,14 @@ def test_the_recovery_page_is_only_for_the_business_of_the_contract(client, logi
     client.post("/logout")
     login_as(payable.freelancer)
     assert client.get(recovery_path(payable)).status_code == 403
+
+
+def test_a_payable_whose_task_was_taken_down_is_neither_charged_nor_marked(business):
+    from marketplace.tasks.models import TaskStatus
+    payable = invoice(business)
+    saved_methods.save_sandbox_card(business, "succeeds")
+    payable.task.status = TaskStatus.REMOVED
+    db.session.flush()
+    outcome = charge_off_session(payable)
+    assert outcome.status == "pending" and "taken down" in outcome.message
+    assert _charges(payable) == [] and _fresh(payable).payment_failed_at is None

@@ -159,6 +159,24 @@ def test_replacing_the_card_keeps_the_customer_and_detaches_the_old_card(client,
     assert _profiles(business) == 1
 
 
+def test_a_replaced_card_stripe_failed_to_detach_is_detached_by_the_job(client, login_as, fake_stripe, business):
+    from marketplace.payments.saved_methods import finish_due
+    login_as(business)
+    first = _start_setup(client, fake_stripe)
+    post_event(client, fake_stripe.complete_setup(first["id"]))
+    old_pm = saved_method_for(business.id).payment_method_id
+    second = _start_setup(client, fake_stripe)
+    fake_stripe.network_error_next(f"/v1/payment_methods/{old_pm}/detach", times=3)
+    assert post_event(client, fake_stripe.complete_setup(second["id"])).json["outcome"] == "card saved"
+    db.session.expire_all()
+    assert saved_method_for(business.id).detach_pending == old_pm
+    assert fake_stripe.objects[old_pm]["customer"] is not None
+    assert finish_due() == 1
+    db.session.expire_all()
+    assert saved_method_for(business.id).detach_pending is None and fake_stripe.objects[old_pm]["customer"] is None
+    assert finish_due() == 0
+
+
 def test_a_setup_event_for_another_customer_is_not_stored_on_this_business(client, login_as, fake_stripe, business):
     other = factories.create_business()
     login_as(business)
