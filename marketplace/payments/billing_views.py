@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from marketplace.core.errors import Forbidden
+from marketplace.core.forms import bounded_int
 from marketplace.core.money import to_major
 from marketplace.extensions import db
 from marketplace.payments import billing, saved_methods
@@ -20,8 +21,8 @@ bp = Blueprint("billing", __name__)
 @bp.get("/billing")
 @login_required
 def index():
-    rows = billing.billing_rows(current_user)
-    return render_template("payments/billing.html", rows=rows, card=saved_methods.saved_method_for(current_user.id),
+    page = billing.billing_page(current_user, bounded_int(request.args, "page", 1))
+    return render_template("payments/billing.html", page=page, rows=page.items, card=saved_methods.saved_method_for(current_user.id),
                            test_mode=not uses_stripe(), form=_action_form())
 
 

@@ -118,7 +118,7 @@ def _charge(payable: Engagement, *, again: bool = True) -> ChargeOutcome:
         return ChargeOutcome("pending", refusal)
     profile = saved_method_for(payable.business_id)
     if profile is None or profile.provider != gateway.name:
-        outcome = _mark_failed(payable, None, NO_CARD, "no_saved_method", profile)
+        outcome = _mark_failed(payable, None, NO_CARD, "no_saved_method", None)
         db.session.commit()
         return outcome
     charge = _open_charge(payable, gateway.name)
@@ -197,8 +197,9 @@ def _record_success(charge: Charge, payment_intent_id: str, charge_external_id: 
         settlement.record_funding_charge(charge, found)
     if result in ("funded", "already recorded") and charge.status == "succeeded":
         return ChargeOutcome("succeeded", "Charged to the saved card.", charge.id)
-    # Paid, but the payable no longer needed it (funded by another payment, or cancelled): refunded.
-    return ChargeOutcome("succeeded" if charge.status in ("duplicate", "late") else "pending", result, charge.id)
+    # Paid, but the payable no longer needed it: funded by another payment meanwhile ("duplicate") or
+    # cancelled ("late"). This payment is refunded in full either way.
+    return ChargeOutcome("succeeded" if charge.status == "duplicate" else "pending", result, charge.id)
 
 
 def intent_succeeded(obj: dict) -> str:
