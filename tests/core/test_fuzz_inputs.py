@@ -206,6 +206,7 @@ def build_world() -> World:
         "timesheets.log": ("specialist", _entry_form()),
         "timesheets.edit": ("specialist", _entry_form()),
         "timesheets.change_limit": ("business", {"hours": "12.5"}),
+        "billing.sandbox_card": ("business", {"behaviour": "succeeds"}),
     }
     return world
 
@@ -218,6 +219,7 @@ ENDPOINT_IDS = {   # where the default id would not reach the interesting code
     "reviews.write": {"engagement_id": "ended"}, "engagements.receipt": {"engagement_id": "ended"},
     **{f"timesheets.{name}": {"contract_id": "hourly_contract"}
        for name in ("show", "log", "edit", "delete", "change_limit")},
+    "billing.pay": {"payable_id": "awaiting"},
 }
 
 
