@@ -1,7 +1,8 @@
 """`ledger check` lines for contracts and weekly invoices.
 
 - per contract: what its payables were charged (funding) = released (fee + payout) + refunded
-  (decided refunds) + still held, from the ledger's entries on the contract's payables;
+  (decided refunds, and held money that covered a lost card dispute) + still held, from the
+  ledger's entries on the contract's payables;
 - per invoice: billable minutes x rate / 60 (half up) + retainer = its amount = its payable's
   amount, its lines' billable minutes add up to the invoice's, and it never bills past the limit.
 """
@@ -14,13 +15,14 @@ from sqlalchemy import func, select
 from marketplace.engagements.models import Engagement
 from marketplace.extensions import db
 from marketplace.invoicing.models import InvoiceLine, WeeklyInvoice
-from marketplace.payments.ledger import FEES, HELD, PAYABLE, REFUNDS
+from marketplace.payments.ledger import DISPUTES, FEES, HELD, KIND_ACCOUNTS, PAYABLE, REFUNDS
 from marketplace.payments.models import LedgerAccount, LedgerEntry, LedgerTransaction
 from marketplace.timesheets.weeks import week_amount
 
 CHARGE_KINDS = ("funding",)
-RELEASE_KINDS = ("release", "dispute_resolution")
-REFUND_KINDS = ("refund_decision", "cancellation", "dispute_resolution")
+# Every other kind that moves held money out: what goes to the fee and the specialist is released; what
+# goes back to the business (or covers a lost card dispute) is refunded.
+OUT_OF_HELD = frozenset(kind for kind, accounts in KIND_ACCOUNTS.items() if HELD in accounts) - set(CHARGE_KINDS)
 
 
 def contract_problems() -> list[str]:
@@ -40,9 +42,9 @@ def contract_problems() -> list[str]:
             held[contract_id] -= total
             if kind in CHARGE_KINDS:
                 charged[contract_id] -= total
-        elif code in (FEES, PAYABLE) and kind in RELEASE_KINDS:
+        elif code in (FEES, PAYABLE) and kind in OUT_OF_HELD:
             released[contract_id] -= total
-        elif code == REFUNDS and kind in REFUND_KINDS:
+        elif code in (REFUNDS, DISPUTES) and kind in OUT_OF_HELD:
             refunded[contract_id] -= total
     problems = []
     for contract_id in sorted(set(charged) | set(held) | set(released) | set(refunded)):

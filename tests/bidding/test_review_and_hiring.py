@@ -325,8 +325,13 @@ def test_pricing_type_cannot_change_under_pending_proposals(owner, business, was
     assert task.pricing.value == was["pricing"] and task.budget == was.get("budget")
     # ...so the hire happens on the terms the specialist proposed.
     owner.post(f"/bids/{bid.id}/accept")
-    [engagement] = engagements_on(task)
-    assert engagement.amount == (25_000 if hourly else 40_000)
+    if hourly:   # an hourly contract at the proposed rate, nothing charged up front
+        from marketplace.contracts.models import Contract
+        contract = db.session.scalar(select(Contract).where(Contract.task_id == task.id))
+        assert (contract.hourly_rate, engagements_on(task)) == (2_500, [])
+    else:
+        [engagement] = engagements_on(task)
+        assert engagement.amount == 40_000
 
 
 def test_pricing_type_can_change_when_no_proposal_is_pending(owner, business):
