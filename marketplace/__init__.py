@@ -136,6 +136,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.moderation.views import bp as moderation_bp
     from marketplace.notifications.views import bp as notifications_bp
     from marketplace.outbox.views import bp as outbox_bp
+    from marketplace.payments.billing_views import bp as billing_bp
     from marketplace.payments.views import bp as payments_bp
     from marketplace.profiles.views import bp as profiles_bp
     from marketplace.reviews.views import bp as reviews_bp
@@ -146,7 +147,7 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (web_bp, accounts_bp, profiles_bp, outbox_bp, tasks_bp, bidding_bp, contracts_bp, engagements_bp,
                messaging_bp, notifications_bp, payments_bp, reviews_bp, reports_bp, moderation_bp, disputes_bp,
-               metrics_bp, payment_attention_bp, timesheets_bp, invoicing_bp):
+               metrics_bp, payment_attention_bp, timesheets_bp, billing_bp, invoicing_bp):
         app.register_blueprint(bp)
     from marketplace.payments.attention import connect_signals
     connect_signals()

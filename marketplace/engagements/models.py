@@ -84,6 +84,10 @@ class Engagement(db.Model):
     # An operator's split of a disputed engagement (minor units; refund + release == amount).
     resolution_refund: Mapped[int | None] = mapped_column(Integer)
     resolution_release: Mapped[int | None] = mapped_column(Integer)
+    # The last off-session charge for this payable failed (marketplace/payments/off_session.py): the
+    # business is asked to pay it on-session. Cleared when the payable is funded. The reason is the
+    # business's own affair: it lives on the failed Charge, never shown to the specialist.
+    payment_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 
     contract: Mapped[Contract] = relationship(back_populates="payables")
     task: Mapped[Task] = relationship()

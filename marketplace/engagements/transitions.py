@@ -227,7 +227,7 @@ def confirm_funding(charge: Charge, *, payment_intent_id: str, external_id: str 
                 else "refunded: engagement no longer awaiting funding")
     _move(engagement, (S.AWAITING_FUNDING,), S.ACTIVE, None,
           f"Payment of {_money(engagement, charge.amount)} received and held by the platform",
-          funded_at=utcnow())
+          funded_at=utcnow(), payment_failed_at=None)
     title = engagement.task.title
     notify(engagement.freelancer_id, "funded", f"“{title}” is funded: you can start",
            f"The business paid {_money(engagement, engagement.amount)}. It is held by the platform and "

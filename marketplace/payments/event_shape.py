@@ -93,17 +93,18 @@ def _balance_transaction(bt, where: str) -> None:
 def _object(obj: dict, where: str = "data.object") -> None:
     """The fields handlers read, wherever they appear: checked when present."""
     _id(obj.get("id"), f"{where}.id", optional=False)
-    for key in ("object", "status", "payment_status", "reason", "failure_reason"):
+    for key in ("object", "status", "payment_status", "reason", "failure_reason", "mode"):
         _text(obj.get(key), f"{where}.{key}", SHORT)
     _text(obj.get("failure_message"), f"{where}.failure_message", LONG)
     for key in ("amount", "amount_total"):
         _int(obj.get(key), f"{where}.{key}")
     _currency(obj.get("currency"), f"{where}.currency")
-    for key in ("payment_intent", "charge"):
+    for key in ("payment_intent", "charge", "setup_intent", "customer", "latest_charge"):
         _id(obj.get(key), f"{where}.{key}")
     _metadata(obj.get("metadata"), f"{where}.metadata")
     error = _dict(obj.get("last_payment_error"), f"{where}.last_payment_error")
     _text(error.get("message"), f"{where}.last_payment_error.message", LONG)
+    _text(error.get("code"), f"{where}.last_payment_error.code", SHORT)
     for key, item in _dict(obj.get("capabilities"), f"{where}.capabilities").items():
         _text(item, f"{where}.capabilities.{key}", SHORT)
     requirements = _dict(obj.get("requirements"), f"{where}.requirements")

@@ -46,7 +46,29 @@ class GatewayError(DomainError):
 
 
 class PaymentDeclined(GatewayError):
-    pass
+    """The card was refused. `payment_intent_id`: the PaymentIntent Stripe left behind (off-session charges)."""
+
+    def __init__(self, message: str, *, payment_intent_id: str | None = None, **kw):
+        super().__init__(message, **kw)
+        self.payment_intent_id = payment_intent_id
+
+
+@dataclass(frozen=True)
+class SavedCard:
+    """A card saved for off-session use, as the business sees it (never the number)."""
+    payment_method_id: str
+    brand: str
+    last4: str
+    exp_month: int | None
+    exp_year: int | None
+    customer_id: str | None = None
+
+
+@dataclass(frozen=True)
+class OffSessionResult:
+    payment_intent_id: str
+    status: str              # succeeded | processing | requires_action | requires_payment_method ...
+    charge_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +128,27 @@ class Gateway(Protocol):
     def account_state(self, account) -> AccountState: ...
     def balance_transactions(self) -> Iterator[BalanceTransaction]: ...
     def funding_charge(self, payment_intent_id: str) -> FundingCharge | None: ...
+    # A payment method on file (marketplace/payments/saved_methods.py, off_session.py).
+    def create_customer(self, user) -> str | None: ...
+    def create_setup_checkout(self, user, customer_id: str | None, *, success_url: str,
+                              cancel_url: str) -> CheckoutStart: ...
+    def card_from_setup_intent(self, setup_intent_id: str) -> SavedCard: ...
+    def set_default_method(self, customer_id: str, payment_method_id: str) -> None: ...
+    def detach_method(self, payment_method_id: str) -> None: ...
+    def charge_off_session(self, charge, engagement, profile) -> OffSessionResult: ...
+
+
+# The sandbox's test cards: what an off-session charge on each does, and the error it raises.
+SANDBOX_CARDS = {
+    "succeeds": ("visa", "4242"),
+    "authentication_required": ("visa", "3184"),
+    "declined": ("visa", "0341"),
+}
+SANDBOX_DECLINES = {
+    "authentication_required": "Your card was declined. This transaction requires authentication "
+                               "(test mode: simulated).",
+    "declined": "Your card was declined (test mode: simulated).",
+}
 
 
 class SandboxGateway:
@@ -151,6 +194,30 @@ class SandboxGateway:
 
     def funding_charge(self, payment_intent_id: str) -> FundingCharge | None:
         return FundingCharge(payment_intent_id.replace("sbx_pi_", "sbx_ch_"))  # no fees in test mode
+
+    def create_customer(self, user) -> str | None:
+        return None  # the sandbox keeps the test card on the billing profile itself
+
+    def create_setup_checkout(self, user, customer_id, *, success_url: str, cancel_url: str) -> CheckoutStart:
+        from flask import url_for
+        return CheckoutStart(f"sbx_setup_{user.id}", url_for("billing.sandbox_card"))
+
+    def card_from_setup_intent(self, setup_intent_id: str) -> SavedCard:
+        raise GatewayError("Test mode saves cards on its own page.")
+
+    def set_default_method(self, customer_id: str, payment_method_id: str) -> None:
+        pass
+
+    def detach_method(self, payment_method_id: str) -> None:
+        pass
+
+    def charge_off_session(self, charge, engagement, profile) -> OffSessionResult:
+        intent = f"sbx_pi_{charge.id}"
+        if profile.sandbox_behaviour in SANDBOX_DECLINES:
+            code = "authentication_required" if profile.sandbox_behaviour == "authentication_required" \
+                else "card_declined"
+            raise PaymentDeclined(SANDBOX_DECLINES[profile.sandbox_behaviour], code=code, payment_intent_id=intent)
+        return OffSessionResult(intent, "succeeded", f"sbx_ch_{charge.id}")
 
 
 def _message(error: stripe.StripeError) -> str:
@@ -270,6 +337,76 @@ class StripeGateway:
         if isinstance(bt, str):
             bt = self._call(self.client.v1.balance_transactions.retrieve, bt)
         return FundingCharge(charge.id, _balance_transaction(bt) if bt is not None else None)
+
+
+    # --- a payment method on file ---------------------------------------------------------------------
+
+    def create_customer(self, user) -> str | None:
+        customer = self._call(self.client.v1.customers.create, {
+            "email": user.email, "name": user.full_name[:200], "metadata": {"user_id": str(user.id)},
+        }, {"idempotency_key": idempotency_key("customer", f"user_{user.id}")})
+        return customer.id
+
+    def create_setup_checkout(self, user, customer_id, *, success_url: str, cancel_url: str) -> CheckoutStart:
+        # Cards only: they are what can be charged off-session every week without the business present.
+        metadata = {"user_id": str(user.id), "purpose": "saved_payment_method"}
+        session = self._call(self.client.v1.checkout.sessions.create, {
+            "mode": "setup", "customer": customer_id, "allowed_payment_method_types": ["card"],
+            "client_reference_id": f"user_{user.id}", "metadata": metadata,
+            "setup_intent_data": {"metadata": metadata, "description": "Card on file for weekly invoices"},
+            "success_url": success_url, "cancel_url": cancel_url,
+        })
+        return CheckoutStart(session.id, session.url)
+
+    def card_from_setup_intent(self, setup_intent_id: str) -> SavedCard:
+        intent = self._call(self.client.v1.setup_intents.retrieve, setup_intent_id,
+                            {"expand": ["payment_method"]}).to_dict()
+        method = intent.get("payment_method")
+        if intent.get("status") != "succeeded" or not method:
+            raise GatewayError("The card wasn't saved: the bank didn't confirm it. Please try again.")
+        if isinstance(method, str):
+            method = self._call(self.client.v1.payment_methods.retrieve, method).to_dict()
+        card = method.get("card") or {}
+        customer = intent.get("customer")
+        return SavedCard(method["id"], str(card.get("brand") or method.get("type") or "card")[:20],
+                         str(card.get("last4") or "")[:4], card.get("exp_month"), card.get("exp_year"),
+                         customer if isinstance(customer, str) or customer is None else customer.get("id"))
+
+    def set_default_method(self, customer_id: str, payment_method_id: str) -> None:
+        self._call(self.client.v1.customers.update, customer_id,
+                   {"invoice_settings": {"default_payment_method": payment_method_id}})
+
+    def detach_method(self, payment_method_id: str) -> None:
+        try:
+            self._call(self.client.v1.payment_methods.detach, payment_method_id)
+        except GatewayError as error:
+            if error.retryable:
+                raise
+            # Already detached (or gone): what we wanted.
+
+    def charge_off_session(self, charge, engagement, profile) -> OffSessionResult:
+        metadata = {"engagement_id": str(engagement.id), "charge_id": str(charge.id), "off_session": "true"}
+        try:
+            intent = self.client.v1.payment_intents.create({
+                "amount": charge.amount, "currency": charge.currency.lower(),
+                "customer": profile.customer_id, "payment_method": profile.payment_method_id,
+                "allowed_payment_method_types": ["card"], "off_session": True, "confirm": True,
+                "transfer_group": f"eng_{engagement.id}", "metadata": metadata,
+                "description": f"{engagement.title} ({engagement.task.title})"[:300],
+            }, {"idempotency_key": charge.idempotency_key})
+        except stripe.CardError as error:
+            # authentication_required (SCA) or a decline: Stripe names the PaymentIntent it left behind.
+            body = error.json_body if isinstance(error.json_body, dict) else {}
+            intent = (body.get("error") or {}).get("payment_intent") or {}
+            raise PaymentDeclined(_message(error), code=error.code or "card_declined",
+                                  payment_intent_id=intent.get("id") if isinstance(intent, dict) else None) from error
+        except stripe.StripeError as error:
+            log.warning("Stripe off-session charge failed: %s", error)
+            raise GatewayError(_message(error), retryable=is_retryable(error),
+                               code=getattr(error, "code", None) or "") from error
+        latest = _field(intent, "latest_charge")
+        return OffSessionResult(intent.id, intent.status,
+                                latest if isinstance(latest, str) or latest is None else latest.id)
 
 
 def _field(obj, name: str):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, event,
-                        text)
+                        false, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.core.time import utcnow
@@ -34,6 +34,44 @@ class PayoutAccount(db.Model):
     requirements: Mapped[str] = mapped_column(String(500), default="")  # what Stripe still needs
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class BillingProfile(db.Model):
+    """A business's payment method on file, charged off-session for invoices and bonuses.
+
+    One row per business. With Stripe it holds the Customer (created once, before the card is saved)
+    and the card's PaymentMethod; the sandbox stores a test card whose `sandbox_behaviour` says what an
+    off-session charge on it does. Saving again replaces the card; the replaced PaymentMethod id waits
+    in `detach_pending` until it has been detached at Stripe.
+    """
+
+    __tablename__ = "billing_profiles"
+    __table_args__ = (
+        CheckConstraint("provider IN ('sandbox', 'stripe')", name="provider_known"),
+        CheckConstraint("sandbox_behaviour IN ('succeeds', 'authentication_required', 'declined')",
+                        name="sandbox_behaviour_known"),
+        CheckConstraint("exp_month IS NULL OR exp_month BETWEEN 1 AND 12", name="exp_month_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    provider: Mapped[str] = mapped_column(String(10))
+    customer_id: Mapped[str | None] = mapped_column(String(80), unique=True)        # cus_...
+    payment_method_id: Mapped[str | None] = mapped_column(String(80), unique=True)  # pm_... or sbx_pm_...
+    brand: Mapped[str] = mapped_column(String(20), default="")
+    last4: Mapped[str] = mapped_column(String(4), default="")
+    exp_month: Mapped[int | None] = mapped_column(Integer)
+    exp_year: Mapped[int | None] = mapped_column(Integer)
+    sandbox_behaviour: Mapped[str] = mapped_column(String(30), default="succeeds")
+    detach_pending: Mapped[str | None] = mapped_column(String(80))
+    saved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))      # the current card
+    replaced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))   # when a card was last replaced
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    @property
+    def has_card(self) -> bool:
+        return self.payment_method_id is not None
 
 
 class _Movement:
@@ -74,6 +112,10 @@ class Charge(_Movement, db.Model):
     # external_id is the charge (ch_...): the source_transaction of the release transfer, stored when
     # funding is confirmed. balance_transaction_id is set once the charge's Stripe fee is in the ledger.
     balance_transaction_id: Mapped[str | None] = mapped_column(String(80), unique=True)
+    # Charged to the business's saved card without them present (marketplace/payments/off_session.py),
+    # rather than paid by them on a Checkout page.
+    off_session: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    failure_code: Mapped[str] = mapped_column(String(40), default="", server_default="")  # card_declined, ...
 
 
 class Transfer(_Movement, db.Model):

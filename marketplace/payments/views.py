@@ -164,7 +164,7 @@ def _csv(filename: str, header: list[str], lines: list[list]) -> Response:
     writer.writerow(header)
     for line in lines:
         # Cells starting with = + - @ would be formulas in a spreadsheet.
-        writer.writerow([("'" + c) if isinstance(c, str) and c[:1] in "=+-@\t\r" else c for c in line])
+        writer.writerow([("'" + c) if isinstance(c, str) and c and c[0] in "=+-@\t\r" else c for c in line])
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={filename}"})
 
@@ -223,8 +223,17 @@ def stripe_webhook():
     if not verified:
         return {"error": "bad signature"}, 400
     # Signed by Stripe: from here on the answer is 200 (an unusable event is recorded, not retried).
-    outcome, event = webhooks.receive(payload)
+    try:
+        outcome, event = webhooks.receive(payload)
+    except GatewayError as error:
+        # A handler needed Stripe and couldn't reach it: nothing is recorded, Stripe delivers it again.
+        db.session.rollback()
+        log.warning("webhook not handled now, Stripe will resend it: %s", error.message)
+        return {"error": "try again later"}, 503
     db.session.commit()
+    if event is not None and outcome == "card saved":
+        from marketplace.payments.saved_methods import finish_at_gateway
+        finish_at_gateway(int(event["data"]["object"]["metadata"]["user_id"]))
     if event is not None and outcome.startswith(("account ", "transfer", "funded", "refunded")):
         obj = (event.get("data") or {}).get("object") or {}
         _after_webhook(obj)

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.engagements import transitions
 from marketplace.extensions import db
 from marketplace.notifications.services import notify
-from marketplace.payments import card_disputes, event_shape, settlement
+from marketplace.payments import card_disputes, event_shape, off_session, settlement
 from marketplace.payments.executor import record_refund_state, record_transfer_paid
 from marketplace.payments.gateway import GatewayError, account_state_of, get_gateway, uses_stripe
 from marketplace.payments.models import Charge, PayoutAccount, Refund, Transfer, WebhookEvent
@@ -98,6 +98,8 @@ def _charge_for(obj: dict) -> Charge | None:
 
 
 def _session_paid(obj: dict, event: dict) -> str:
+    if obj.get("mode") == "setup":
+        return _setup_completed(obj)
     if obj.get("payment_status") not in ("paid", "no_payment_required"):
         return "ignored: payment not completed yet (asynchronous method)"
     charge = _charge_for(obj)
@@ -119,6 +121,17 @@ def _session_paid(obj: dict, event: dict) -> str:
     return outcome
 
 
+def _setup_completed(obj: dict) -> str:
+    """A business saved a card through Checkout in setup mode (marketplace/payments/saved_methods.py)."""
+    from marketplace.payments.saved_methods import record_setup
+    user_id = str((obj.get("metadata") or {}).get("user_id", ""))
+    if obj.get("status") != "complete" or not obj.get("setup_intent") or not user_id.isdigit():
+        return "ignored: setup not completed"
+    # If Stripe can't say which card now, the GatewayError fails the delivery (nothing is recorded) and
+    # Stripe sends the event again later.
+    return record_setup(int(user_id), obj["setup_intent"], obj.get("customer"))
+
+
 def _session_failed(obj: dict, event: dict) -> str:
     charge = _charge_for(obj)
     if charge is None:
@@ -137,7 +150,15 @@ def _session_expired(obj: dict, event: dict) -> str:
     return "ignored: charge not pending"
 
 
+def _intent_succeeded(obj: dict, event: dict) -> str:
+    # Checkout payments are fulfilled by checkout.session.* events; this is for saved-card charges.
+    return off_session.intent_succeeded(obj)
+
+
 def _intent_failed(obj: dict, event: dict) -> str:
+    outcome = off_session.intent_failed(obj)
+    if outcome is not None:
+        return outcome
     charge = _charge_for(obj)
     if charge is None:
         return "ignored: unknown engagement"
@@ -229,6 +250,7 @@ HANDLERS = {
     "checkout.session.async_payment_succeeded": _session_paid,
     "checkout.session.async_payment_failed": _session_failed,
     "checkout.session.expired": _session_expired,
+    "payment_intent.succeeded": _intent_succeeded,
     "payment_intent.payment_failed": _intent_failed,
     "charge.refunded": _charge_refunded,
     "refund.created": _refund_event,

@@ -1,7 +1,7 @@
 """weekly invoices of hourly contracts and the time entries each covers
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-11-29 10:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0016'
-down_revision = '0014'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

@@ -161,6 +161,7 @@ class FakeStripe(stripe.HTTPClient):
         self.ids = itertools.count(1)
         self.objects: dict[str, dict] = {}
         self.created = itertools.count(int(time.time()))
+        self.card_behaviour: dict[str, str] = {}           # pm id -> what an off-session charge on it does
 
     # The SDK sleeps between its own retries; tests don't need to.
     def _sleep_time_seconds(self, num_retries, response=None):
@@ -280,6 +281,10 @@ class FakeStripe(stripe.HTTPClient):
 
     # --- checkout sessions ------------------------------------------------------------------------------
     def create_checkout_session(self, p: dict) -> tuple[dict, int]:
+        if p.get("mode") == "setup":
+            return self._create_setup_session(p)
+        if not p.get("line_items"):
+            return _error(400, "You must provide `line_items` in `payment` mode.", param="line_items")
         item = p["line_items"][0]["price_data"]
         intent_data = p.get("payment_intent_data") or {}
         obj = self._new("cs", {"object": "checkout.session", "mode": p["mode"], "payment_status": "unpaid",
@@ -295,7 +300,148 @@ class FakeStripe(stripe.HTTPClient):
         body.pop("payment_intent_data")
         return body, 200
 
+    def _create_setup_session(self, p: dict) -> tuple[dict, int]:
+        """Checkout in setup mode: collects a payment method for later, charges nothing."""
+        if p.get("line_items"):
+            return _error(400, "You can not pass `line_items` in `setup` mode.", param="line_items")
+        if "payment_intent_data" in p:
+            return _error(400, "You can not pass `payment_intent_data` in `setup` mode.",
+                          param="payment_intent_data")
+        if not p.get("currency") and not p.get("allowed_payment_method_types"):
+            return _error(400, "Missing required param: currency. It is required in `setup` mode when "
+                          "`allowed_payment_method_types` is not set.", param="currency")
+        if p.get("customer") and self._get("customer", p["customer"]) is None:
+            return self._missing("customer", p["customer"], "customer")
+        obj = self._new("cs", {"object": "checkout.session", "mode": "setup", "payment_status": "no_payment_required",
+                               "status": "open", "amount_total": None, "currency": p.get("currency"),
+                               "customer": p.get("customer"), "metadata": p.get("metadata") or {},
+                               "client_reference_id": p.get("client_reference_id"), "payment_intent": None,
+                               "setup_intent": None, "payment_method_types": p.get("allowed_payment_method_types") or ["card"],
+                               "success_url": p.get("success_url"), "cancel_url": p.get("cancel_url"),
+                               "setup_intent_data": {"metadata": (p.get("setup_intent_data") or {}).get("metadata")
+                                                     or {}}})
+        obj["url"] = f"https://checkout.stripe.test/c/setup/{obj['id']}"
+        body = dict(obj)
+        body.pop("setup_intent_data")
+        return body, 200
+
+    # --- customers, payment methods, setup intents (a card on file) -----------------------------------
+    def create_customer(self, p: dict) -> tuple[dict, int]:
+        return self._new("cus", {"object": "customer", "email": p.get("email"), "name": p.get("name"),
+                                 "metadata": p.get("metadata") or {}, "description": p.get("description"),
+                                 "invoice_settings": {"default_payment_method": None, "custom_fields": None,
+                                                      "footer": None, "rendering_options": None}}), 200
+
+    def retrieve_customer(self, p: dict, customer_id: str) -> tuple[dict, int]:
+        customer = self._get("customer", customer_id)
+        return (self._expand(customer, p), 200) if customer else self._missing("customer", customer_id)
+
+    def update_customer(self, p: dict, customer_id: str) -> tuple[dict, int]:
+        customer = self._get("customer", customer_id)
+        if customer is None:
+            return self._missing("customer", customer_id)
+        settings = p.get("invoice_settings") or {}
+        if "default_payment_method" in settings:
+            pm_id = settings["default_payment_method"]
+            method = self._get("payment_method", pm_id) if pm_id else None
+            if pm_id and method is None:
+                return self._missing("PaymentMethod", pm_id, "invoice_settings[default_payment_method]")
+            if method is not None and method["customer"] != customer_id:
+                return _error(400, f"The customer does not have a payment method with the ID {pm_id}. The payment "
+                              "method must be attached to the customer.",
+                              param="invoice_settings[default_payment_method]")
+            customer["invoice_settings"]["default_payment_method"] = pm_id or None
+        for key in ("email", "name", "description"):
+            if key in p:
+                customer[key] = p[key]
+        if "metadata" in p:
+            customer["metadata"].update(p["metadata"] or {})
+        return customer, 200
+
+    def retrieve_payment_method(self, p: dict, pm_id: str) -> tuple[dict, int]:
+        method = self._get("payment_method", pm_id)
+        return (method, 200) if method else self._missing("PaymentMethod", pm_id)
+
+    def detach_payment_method(self, p: dict, pm_id: str) -> tuple[dict, int]:
+        method = self._get("payment_method", pm_id)
+        if method is None:
+            return self._missing("PaymentMethod", pm_id)
+        if method["customer"] is None:
+            return _error(400, "The payment method you provided is not attached to a customer so detachment is "
+                          "impossible.", code="payment_method_unexpected_state")
+        customer = self._get("customer", method["customer"])
+        if customer is not None and customer["invoice_settings"]["default_payment_method"] == pm_id:
+            customer["invoice_settings"]["default_payment_method"] = None
+        method["customer"] = None
+        return method, 200
+
+    def retrieve_setup_intent(self, p: dict, si_id: str) -> tuple[dict, int]:
+        intent = self._get("setup_intent", si_id)
+        return (self._expand(intent, p), 200) if intent else self._missing("setup_intent", si_id)
+
     # --- payment intents and charges --------------------------------------------------------------------
+    def create_payment_intent(self, p: dict) -> tuple[dict, int]:
+        """A PaymentIntent, confirmed at once when `confirm=true` (the off-session charge of a saved card)."""
+        confirm, off_session = p.get("confirm") == "true", p.get("off_session") not in (None, "false")
+        if off_session and not confirm:
+            return _error(400, "You can only pass `off_session` when `confirm=true`.", param="off_session")
+        # Only cards can be confirmed without a return_url: other methods may redirect the customer.
+        if confirm and set(p.get("allowed_payment_method_types") or ["*"]) != {"card"} and not p.get("return_url") and (
+                (p.get("automatic_payment_methods") or {}).get("allow_redirects") != "never"):
+            return _error(400, "This PaymentIntent is configured to accept payment methods enabled in your "
+                          "Dashboard. Because some of these payment methods might redirect your customer off of your "
+                          "page, you must provide a `return_url`.", param="return_url")
+        method = None
+        if p.get("payment_method"):
+            method = self._get("payment_method", p["payment_method"])
+            if method is None:
+                return self._missing("PaymentMethod", p["payment_method"], "payment_method")
+            if method["customer"] is not None and method["customer"] != p.get("customer"):
+                return _error(400, "The provided PaymentMethod belongs to a Customer. Please provide the ID of that "
+                              "Customer as the `customer` parameter.", param="customer")
+            if method["customer"] is None and p.get("customer"):
+                return _error(400, f"The provided PaymentMethod {method['id']} was previously used or detached; "
+                              "it can't be used again without attaching it to a Customer.",
+                              param="payment_method")
+        elif confirm:
+            return _error(400, "You cannot confirm this PaymentIntent because it's missing a payment method.",
+                          code="payment_intent_unexpected_state")
+        amount, currency = int(p["amount"]), p["currency"]
+        intent = self._new("pi", {"object": "payment_intent", "amount": amount, "amount_received": 0,
+                                  "currency": currency, "customer": p.get("customer"),
+                                  "payment_method": p.get("payment_method"), "status": "requires_confirmation"
+                                  if method else "requires_payment_method", "latest_charge": None,
+                                  "metadata": p.get("metadata") or {}, "transfer_group": p.get("transfer_group"),
+                                  "description": p.get("description"), "last_payment_error": None,
+                                  "payment_method_types": p.get("allowed_payment_method_types") or ["card"],
+                                  "setup_future_usage": None, "next_action": None})
+        if not confirm:
+            return intent, 200
+        behaviour = self.card_behaviour.get(method["id"], "succeeds")
+        if behaviour == "succeeds":
+            n = next(self.ids)
+            charge = self.add_charge(f"ch_test_{n}", amount, currency, payment_intent=intent["id"],
+                                     metadata=intent["metadata"])
+            charge.update(transfer_group=p.get("transfer_group"), customer=p.get("customer"),
+                          payment_method=method["id"])
+            # add_charge stores a fresh PaymentIntent: keep ours, now succeeded.
+            intent.update(status="succeeded", amount_received=amount, latest_charge=charge["id"],
+                          created=intent["created"])
+            self.objects[intent["id"]] = intent
+            return intent, 200
+        if behaviour == "authentication_required":
+            code, decline, message = ("authentication_required", "authentication_required",
+                                      "Your card was declined. This transaction requires authentication.")
+        else:
+            code, decline, message = "card_declined", "generic_decline", "Your card was declined."
+        error = {"type": "card_error", "code": code, "decline_code": decline, "message": message,
+                 "doc_url": f"https://stripe.com/docs/error-codes/{code.replace('_', '-')}",
+                 "payment_method": dict(method)}
+        intent.update(status="requires_payment_method", payment_method=None,
+                      last_payment_error={k: v for k, v in error.items()})
+        error["payment_intent"] = dict(intent)
+        return {"error": error}, 402
+
     def retrieve_payment_intent(self, p: dict, intent_id: str) -> tuple[dict, int]:
         intent = self._get("payment_intent", intent_id)
         return (self._expand(intent, p), 200) if intent else self._missing("payment_intent", intent_id)
@@ -459,6 +605,28 @@ class FakeStripe(stripe.HTTPClient):
                                    "created": next(self.created)}
         return charge
 
+    def complete_setup(self, session_id: str, *, behaviour: str = "succeeds", brand: str = "visa",
+                       last4: str = "4242", exp_month: int = 12, exp_year: int = 2034) -> dict:
+        """The business entered a card on the hosted setup page: a PaymentMethod attached to the session's
+        Customer and a succeeded SetupIntent. Returns `checkout.session.completed` (mode setup).
+        `behaviour`: what an off-session charge on the card does (succeeds, authentication_required,
+        declined), like Stripe's test cards 4242..., 4000 0027 6000 3184 and 4000 0000 0000 0341."""
+        session = self._get("checkout.session", session_id)
+        method = self._new("pm", {"object": "payment_method", "type": "card", "customer": session["customer"],
+                                  "billing_details": {"email": None, "name": None, "phone": None, "address": None},
+                                  "metadata": {}, "card": {"brand": brand, "last4": last4, "exp_month": exp_month,
+                                                           "exp_year": exp_year, "country": "US", "funding": "credit",
+                                                           "display_brand": brand}})
+        self.card_behaviour[method["id"]] = behaviour
+        intent = self._new("seti", {"object": "setup_intent", "status": "succeeded", "usage": "off_session",
+                                    "customer": session["customer"], "payment_method": method["id"],
+                                    "metadata": session["setup_intent_data"]["metadata"],
+                                    "payment_method_types": ["card"], "last_setup_error": None})
+        session.update(status="complete", setup_intent=intent["id"])
+        body = dict(session)
+        body.pop("setup_intent_data")
+        return self._event("checkout.session.completed", body)
+
     def pay_checkout(self, session_id: str, *, settlement_currency: str | None = None) -> dict:
         """The business paid on the hosted page: returns `checkout.session.completed`."""
         session = self._get("checkout.session", session_id)
@@ -541,6 +709,20 @@ ROUTES = [
     Route("GET", r"/v1/balance_transactions/([^/]+)",
           _service("stripe._balance_transaction_service", "BalanceTransactionService"), "retrieve",
           "retrieve_balance_transaction"),
+    Route("POST", r"/v1/payment_intents", _service("stripe._payment_intent_service", "PaymentIntentService"),
+          "create", "create_payment_intent"),
+    Route("POST", r"/v1/customers", _service("stripe._customer_service", "CustomerService"), "create",
+          "create_customer"),
+    Route("GET", r"/v1/customers/([^/]+)", _service("stripe._customer_service", "CustomerService"), "retrieve",
+          "retrieve_customer"),
+    Route("POST", r"/v1/customers/([^/]+)", _service("stripe._customer_service", "CustomerService"), "update",
+          "update_customer"),
+    Route("GET", r"/v1/payment_methods/([^/]+)", _service("stripe._payment_method_service", "PaymentMethodService"),
+          "retrieve", "retrieve_payment_method"),
+    Route("POST", r"/v1/payment_methods/([^/]+)/detach",
+          _service("stripe._payment_method_service", "PaymentMethodService"), "detach", "detach_payment_method"),
+    Route("GET", r"/v1/setup_intents/([^/]+)", _service("stripe._setup_intent_service", "SetupIntentService"),
+          "retrieve", "retrieve_setup_intent"),
     # Further resources (e.g. disputes): add a handler section above and its routes here.
 ]
 
