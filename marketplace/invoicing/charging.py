@@ -68,13 +68,14 @@ def charge_invoice(invoice_id: int, now: datetime) -> str | None:
     db.session.refresh(payable)
     if payable.status != S.AWAITING_FUNDING:
         return "already funded"
-    outcome = charge_payable(payable)
+    outcome = charge_payable(payable)    # commits (the intent before the gateway call, then the outcome)
     db.session.refresh(payable)
     db.session.refresh(invoice)
-    if outcome.status == "succeeded" or payable.status != S.AWAITING_FUNDING:
+    if payable.status != S.AWAITING_FUNDING:
         settle_funded_payable(payable, now)
-    else:
+    elif outcome.status in ("failed", "requires_action"):
         record_failed_charge(invoice, now, outcome.message)
+    # "pending": processing at the gateway; its webhook funds the payable and `settle_funded` follows.
     db.session.commit()
     return outcome.status
 
@@ -86,15 +87,13 @@ def record_failed_charge(invoice: WeeklyInvoice, now: datetime, message: str = "
     db.session.flush()
     contract = invoice.contract
     grace = current_app.config["INVOICE_GRACE_HOURS"]
+    # The business is emailed and notified with the on-session pay link by charge_off_session itself;
+    # the specialist learns the invoice is awaiting payment (never why: that is the business's affair).
     notify(contract.freelancer_id, "invoice_payment_failed", f"Invoice for the week of {invoice.week:%d %b} "
            "is awaiting payment",
-           f"The business's card was declined for {format_money(invoice.amount, invoice.currency)}. They have "
-           f"been asked to pay it; if it is still unpaid after {grace} hours the contract is paused. Your "
-           "hours stay on the invoice.", invoice_link(invoice))
-    # The business is emailed the on-session link by the payments feature; this notice is the invoice's.
-    notify(contract.business_id, "invoice_payment_failed", f"Payment of your invoice for the week of "
-           f"{invoice.week:%d %b} failed", f"{message} Pay it from the invoice page within {grace} hours, or "
-           "the contract is paused.".strip(), invoice_link(invoice))
+           f"The charge of {format_money(invoice.amount, invoice.currency)} to the business's card didn't go "
+           f"through. They have been asked to pay it; if it is still unpaid after {grace} hours the contract "
+           "is paused. Your hours stay on the invoice.", invoice_link(invoice))
 
 
 def charge_due_invoices(now: datetime | None = None) -> int:
