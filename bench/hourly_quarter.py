@@ -48,6 +48,9 @@ def main() -> int:
                 conn.execute(text("DROP SCHEMA public CASCADE"))
                 conn.execute(text("CREATE SCHEMA public"))
         upgrade()
+        from marketplace.profiles.taxonomy import ensure_skill_taxonomy
+        ensure_skill_taxonomy()
+        db.session.commit()
         from marketplace.payments import ledger
         from tests.invoicing.quarter import simulate_quarter
         started = time.perf_counter()
