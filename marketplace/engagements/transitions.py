@@ -410,8 +410,12 @@ def _notify_other(actor: User | None, engagement: Engagement, kind: str, title: 
             notify(user_id, kind, title, body, _link(engagement))
 
 
-def open_dispute(actor: User, engagement: Engagement, reason: str) -> None:
+def open_dispute(actor: User, engagement: Engagement, reason: str, *, entries_attached: bool = False) -> None:
+    """`entries_attached`: a weekly invoice is disputed only through its entries
+    (marketplace/invoicing/services.dispute_entries), within its review window."""
     _require_active_user(actor)
+    if engagement.payable_kind.value == "invoice" and not entries_attached:
+        raise Conflict("Dispute a weekly invoice from its invoice page, choosing the entries in question.")
     if actor.id not in (engagement.business_id, engagement.freelancer_id):
         raise Forbidden("Only the business or the specialist on this engagement can open a dispute.")
     _require_state(engagement, (S.ACTIVE, S.DELIVERED), "A dispute can be opened only while the engagement is "

@@ -116,7 +116,8 @@ def dispute_entries(actor: User, invoice: WeeklyInvoice, entry_ids: list[int], r
         raise ValidationFailed(f"The reason can be at most {REASON_MAX} characters.", field="reason")
     listed = "; ".join(f"{line.start:%a %d %b %H:%M}–{line.end:%H:%M} UTC ({format_minutes(line.minutes)} h)"
                        for line in lines)
-    transitions.open_dispute(actor, payable, f"{reason}\nDisputed entries: {listed}"[:REASON_MAX])
+    transitions.open_dispute(actor, payable, f"{reason}\nDisputed entries: {listed}"[:REASON_MAX],
+                             entries_attached=True)
     for line in lines:
         line.disputed = True
     db.session.flush()

@@ -195,3 +195,12 @@ def test_over_limit_hours_are_offered_as_a_bonus():
     invoice = db.session.scalar(select(WeeklyInvoice).where(WeeklyInvoice.contract_id == contract.id))
     offer = services.over_limit_bonus(invoice)
     assert offer.amount == 1_000 and "0:30 h over the limit" in offer.title
+
+
+def test_an_invoice_is_disputed_only_through_its_entries():
+    contract, invoice, _ = closed_invoice()
+    payable = pay_on_session(invoice)
+    with pytest.raises(Conflict, match="invoice page"):
+        transitions.open_dispute(contract.business, payable, "The whole week is wrong.")
+    db.session.refresh(payable)
+    assert payable.status == S.DELIVERED
