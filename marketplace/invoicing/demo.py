@@ -68,6 +68,9 @@ def demo_hourly_contract(business: User, specialist: User, operator: User | None
     db.session.flush()
     contract = hire(business, bid)
     contract.created_at = first_week - timedelta(days=2)
+    from marketplace.payments.saved_methods import has_saved_method, save_sandbox_card
+    if not has_saved_method(business.id):
+        save_sandbox_card(business, "succeeds")     # the card the weekly invoices are charged to
     db.session.flush()
     invoices = []
     for n in range(4):

@@ -26,6 +26,7 @@ def _billing_helpers():
     """For the contract page (hourly section) and the operator's dispute page."""
     def hourly_billing(contract):
         return {"invoices": services.invoices_of(contract), "bonuses": services.bonuses_of(contract),
+                "has_card": has_saved_card(contract.business_id),
                 "bonus_form": _bonus_form(), "action_form": ContractActionForm(formdata=None)}
     return {"hourly_billing": hourly_billing, "disputed_time_entries": services.disputed_lines,
             "invoice_for_payable": services.invoice_for_payable, "hours": format_minutes,

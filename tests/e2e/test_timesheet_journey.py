@@ -43,6 +43,8 @@ with app.app_context():
     db.session.add(bid)
     db.session.flush()
     contract = hire(business, bid)
+    from marketplace.payments.saved_methods import save_sandbox_card
+    save_sandbox_card(business, "succeeds")   # the contract starts once the business has a card on file
     db.session.commit()
     print(contract.id)
 """

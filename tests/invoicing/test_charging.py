@@ -22,11 +22,9 @@ from tests.payments.conftest import fake_stripe, post_event  # noqa: F401  (fixt
 
 
 def closed_week(card: str | None = "succeeds", **terms):
-    contract = create_hourly_contract(created_at=WEEK, **terms)
+    contract = create_hourly_contract(created_at=WEEK, card=card, **terms)
     add_time(contract, day(0), 300)
     add_time(contract, day(3), 420)              # 12 h logged against a 10 h limit
-    if card:
-        saved_methods.save_sandbox_card(contract.business, card)
     close_due_weeks(CLOSED)
     invoice = db.session.scalar(select(WeeklyInvoice).where(WeeklyInvoice.contract_id == contract.id))
     return contract, invoice
@@ -102,7 +100,7 @@ def test_a_contract_paused_by_a_side_is_not_resumed_by_a_payment():
 
 
 def test_stripe_off_session_charge_of_a_closed_week(client, login_as, fake_stripe):
-    contract = create_hourly_contract(created_at=WEEK, rate=3_000, limit_minutes=600)
+    contract = create_hourly_contract(created_at=WEEK, rate=3_000, limit_minutes=600, card=None)
     add_time(contract, day(1), 240)
     login_as(contract.business)
     response = client.post("/billing/card")
@@ -119,7 +117,7 @@ def test_stripe_off_session_charge_of_a_closed_week(client, login_as, fake_strip
 
 
 def test_stripe_authentication_required_marks_the_invoice_payment_failed(client, login_as, fake_stripe):
-    contract = create_hourly_contract(created_at=WEEK)
+    contract = create_hourly_contract(created_at=WEEK, card=None)
     add_time(contract, day(1), 60)
     login_as(contract.business)
     session_id = client.post("/billing/card").location.rsplit("/", 1)[1]

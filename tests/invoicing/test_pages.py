@@ -96,7 +96,7 @@ def test_a_bonus_is_charged_to_the_saved_card_and_released(client, login_as, cha
 
 def test_a_bonus_without_a_saved_card_goes_to_checkout(client, login_as, app, monkeypatch):
     monkeypatch.setitem(app.config, "FAKE_NOW", IN_WINDOW.isoformat())
-    contract = create_hourly_contract(created_at=WEEK)
+    contract = create_hourly_contract(created_at=WEEK, card=None)
     login_as(contract.business)
     response = client.post(f"/contracts/{contract.id}/bonuses", data={"title": "Thanks", "amount": "25"})
     [bonus] = [p for p in contract.payables if p.payable_kind == PayableKind.BONUS]
@@ -151,3 +151,19 @@ def test_strangers_cannot_pause_or_end(client, login_as):
     assert client.post(f"/contracts/{contract.id}/end").status_code == 404
     db.session.refresh(contract)
     assert contract.status == ContractStatus.ACTIVE
+
+
+def test_the_contract_starts_once_the_business_saves_a_card(client, login_as, app, monkeypatch):
+    from marketplace.timesheets import services as timesheets
+    from marketplace.timesheets.models import TimeEntry
+    from datetime import time as clock
+    monkeypatch.setitem(app.config, "FAKE_NOW", day(3, 18).isoformat())
+    contract = create_hourly_contract(created_at=WEEK, card=None)
+    entry = timesheets.EntryInput(day(1).date(), clock(9), clock(11), "Chat queue")
+    with pytest.raises(Exception, match="saved a card"):
+        timesheets.log_entry(contract.freelancer, contract, entry, now=day(3, 18))
+    login_as(contract.freelancer)
+    assert "once the business saves a card" in page_text(client.get(f"/contracts/{contract.id}"))
+    saved_methods.save_sandbox_card(contract.business, "succeeds")
+    timesheets.log_entry(contract.freelancer, contract, entry, now=day(3, 18))
+    assert db.session.scalar(select(TimeEntry.minutes).where(TimeEntry.contract_id == contract.id)) == 120
