@@ -25,6 +25,7 @@ def _due_jobs() -> list[tuple[str, Callable[[], int]]]:
     from marketplace.outbox.services import deliver_queued
     from marketplace.payments.executor import process_due
     from marketplace.payments.attention import alert_operators
+    from marketplace.payments.saved_methods import finish_due as finish_saved_cards
     from marketplace.payments.settlement import settle_due
     from marketplace.reviews.services import reveal_due, send_review_reminders
     return [
@@ -37,6 +38,7 @@ def _due_jobs() -> list[tuple[str, Callable[[], int]]]:
         ("auto-approve deliveries", auto_approve_due),   # also releases invoices whose review window closed
         ("payments due", process_due),  # after auto-approval, so its transfers go out in the same run
         ("stripe charges and fees", settle_due),
+        ("replaced cards to detach", finish_saved_cards),
         ("payments needing attention", alert_operators),   # after the payments, so new failures are told
         ("reveal reviews", reveal_due),
         ("review reminders", send_review_reminders),

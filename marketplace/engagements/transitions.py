@@ -160,19 +160,27 @@ def _release_lines(engagement: Engagement, release: int, refund: int) -> tuple[l
 
 # --- funding ------------------------------------------------------------------------------------
 
+def funding_refusal(engagement: Engagement, provider: str) -> str | None:
+    """Why this engagement can't be paid through `provider` now (whoever pays, on- or off-session), or None."""
+    from marketplace.tasks.models import ModerationStatus, TaskStatus
+    if engagement.task.status == TaskStatus.REMOVED or engagement.task.moderation_status == ModerationStatus.REJECTED:
+        return "This task was taken down by our moderation team, so it can't be funded."
+    settlement = current_app.config.get("STRIPE_SETTLEMENT_CURRENCY", "USD").upper()
+    if provider == "stripe" and engagement.currency.upper() != settlement:
+        # The payout's source_transaction must be in the currency the charge settles in.
+        return (f"Card payments on this platform are settled in {settlement}, so an engagement priced in "
+                f"{engagement.currency.upper()} can't be paid by card. Please contact support to have it "
+                f"priced in {settlement}.")
+    return None
+
+
 def begin_funding(actor: User, engagement: Engagement, provider: str) -> Charge:
     """The business starts paying: record the charge intent (reusing an open one) before the gateway is called."""
     _require_business(actor, engagement, "fund it")
     _require_state(engagement, (S.AWAITING_FUNDING,), "This engagement is already funded or closed.")
-    from marketplace.tasks.models import ModerationStatus, TaskStatus
-    if engagement.task.status == TaskStatus.REMOVED or engagement.task.moderation_status == ModerationStatus.REJECTED:
-        raise Conflict("This task was taken down by our moderation team, so it can't be funded.")
-    settlement = current_app.config.get("STRIPE_SETTLEMENT_CURRENCY", "USD").upper()
-    if provider == "stripe" and engagement.currency.upper() != settlement:
-        # The payout's source_transaction must be in the currency the charge settles in.
-        raise Conflict(f"Card payments on this platform are settled in {settlement}, so an engagement priced in "
-                       f"{engagement.currency.upper()} can't be paid by card. Please contact support to have it "
-                       f"priced in {settlement}.")
+    refusal = funding_refusal(engagement, provider)
+    if refusal:
+        raise Conflict(refusal)
     open_charge = db.session.scalar(select(Charge).where(Charge.engagement_id == engagement.id,
                                                          Charge.status == "pending", Charge.provider == provider)
                                     .order_by(Charge.id.desc()).limit(1))

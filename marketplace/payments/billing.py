@@ -51,15 +51,32 @@ def _require_business(actor: User) -> None:
         raise Forbidden("The billing page is for businesses; specialists see their earnings.")
 
 
+PER_PAGE = 50
+
+
+def _payables_of(actor: User):
+    return (select(Engagement).join(Contract, Contract.id == Engagement.contract_id)
+            .where(Contract.business_id == actor.id, Engagement.business_id == actor.id)
+            .order_by(Engagement.created_at.desc(), Engagement.id.desc())
+            .options(selectinload(Engagement.contract).selectinload(Contract.task),
+                     selectinload(Engagement.contract).selectinload(Contract.freelancer)))
+
+
 def billing_rows(actor: User) -> list[BillingRow]:
-    """All payables of the business's contracts, newest first."""
+    """All payables of the business's contracts, newest first (the CSV)."""
     _require_business(actor)
-    payables = list(db.session.scalars(
-        select(Engagement).join(Contract, Contract.id == Engagement.contract_id)
-        .where(Contract.business_id == actor.id, Engagement.business_id == actor.id)
-        .order_by(Engagement.created_at.desc(), Engagement.id.desc())
-        .options(selectinload(Engagement.contract).selectinload(Contract.task),
-                 selectinload(Engagement.contract).selectinload(Contract.freelancer))))
+    return _rows(list(db.session.scalars(_payables_of(actor))))
+
+
+def billing_page(actor: User, page: int = 1):
+    """One page of the billing list: a pagination whose `items` are BillingRows."""
+    _require_business(actor)
+    pagination = db.paginate(_payables_of(actor), page=page, per_page=PER_PAGE, error_out=False)
+    pagination.items = _rows(list(pagination.items))
+    return pagination
+
+
+def _rows(payables: list[Engagement]) -> list[BillingRow]:
     ids = [p.id for p in payables]
     receipts = set(db.session.scalars(select(Charge.engagement_id).where(
         Charge.engagement_id.in_(ids), Charge.status == "succeeded"))) if ids else set()
@@ -91,10 +108,4 @@ def payable_to_pay(actor: User, payable_id: int) -> BillingRow:
     payable = db.session.get(Engagement, payable_id)
     if payable is None or payable.business_id != actor.id or payable.contract.business_id != actor.id:
         raise NotFound("We couldn't find that payment.")
-    failed = payable.payment_failed_at is not None and payable.status == S.AWAITING_FUNDING
-    has_receipt = db.session.scalar(select(Charge.id).where(Charge.engagement_id == payable.id,
-                                                            Charge.status == "succeeded")) is not None
-    return BillingRow(payable, payable.contract, payable.payable_kind.value, payable.title, payable.due_on,
-                      payable.amount, payable.currency, PAYMENT_FAILED if failed else STATUS_LABELS[payable.status],
-                      failed, _last_failures([payable.id]).get(payable.id, "") if failed else "", has_receipt,
-                      payable.funded_at)
+    return _rows([payable])[0]

@@ -3,10 +3,11 @@ the sandbox's test-card page), all payables of their contracts (+ CSV), and the 
 for a payable whose off-session charge failed."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from marketplace.core.errors import Forbidden
+from marketplace.core.forms import bounded_int
 from marketplace.core.money import to_major
 from marketplace.extensions import db
 from marketplace.payments import billing, saved_methods
@@ -20,8 +21,8 @@ bp = Blueprint("billing", __name__)
 @bp.get("/billing")
 @login_required
 def index():
-    rows = billing.billing_rows(current_user)
-    return render_template("payments/billing.html", rows=rows, card=saved_methods.saved_method_for(current_user.id),
+    page = billing.billing_page(current_user, bounded_int(request.args, "page", 1))
+    return render_template("payments/billing.html", page=page, rows=page.items, card=saved_methods.saved_method_for(current_user.id),
                            test_mode=not uses_stripe(), form=_action_form())
 
 
@@ -68,8 +69,23 @@ def save_card():
 @bp.get("/billing/card/saved")
 @login_required
 def card_return():
-    # The card is stored by the checkout.session.completed webhook, never by this page.
-    if saved_methods.saved_method_for(current_user.id) is None:
+    """Back from Checkout: the card is stored from the session if it is complete (the webhook, which may
+    come first or later, does the same, idempotently)."""
+    session_id = request.args.get("session_id", "")
+    outcome = ""
+    if uses_stripe() and session_id:
+        try:
+            outcome = saved_methods.record_returning_setup(current_user, session_id)
+            db.session.commit()
+        except GatewayError:
+            db.session.rollback()  # the webhook stores it when Stripe can say
+        if outcome == "card saved":
+            saved_methods.finish_at_gateway(current_user.id)
+    card = saved_methods.saved_method_for(current_user.id)
+    if outcome in ("card saved", "ignored: card already saved") and card is not None:
+        flash(f"Card saved: {card.brand.title()} ending {card.last4}. Weekly invoices and bonuses are charged to it.",
+              "success")
+    else:
         flash("Thanks! We're confirming your card with the bank; it appears here in a moment.", "info")
     return redirect(url_for("billing.index"))
 

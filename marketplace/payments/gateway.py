@@ -65,6 +65,15 @@ class SavedCard:
 
 
 @dataclass(frozen=True)
+class SetupSession:
+    """A Checkout session in setup mode, as the business returns from it."""
+    complete: bool
+    user_id: str
+    customer_id: str | None
+    setup_intent_id: str | None
+
+
+@dataclass(frozen=True)
 class OffSessionResult:
     payment_intent_id: str
     status: str              # succeeded | processing | requires_action | requires_payment_method ...
@@ -133,6 +142,7 @@ class Gateway(Protocol):
     def create_setup_checkout(self, user, customer_id: str | None, *, success_url: str,
                               cancel_url: str) -> CheckoutStart: ...
     def card_from_setup_intent(self, setup_intent_id: str) -> SavedCard: ...
+    def setup_session(self, session_id: str) -> SetupSession: ...
     def set_default_method(self, customer_id: str, payment_method_id: str) -> None: ...
     def detach_method(self, payment_method_id: str) -> None: ...
     def charge_off_session(self, charge, engagement, profile) -> OffSessionResult: ...
@@ -203,6 +213,9 @@ class SandboxGateway:
         return CheckoutStart(f"sbx_setup_{user.id}", url_for("billing.sandbox_card"))
 
     def card_from_setup_intent(self, setup_intent_id: str) -> SavedCard:
+        raise GatewayError("Test mode saves cards on its own page.")
+
+    def setup_session(self, session_id: str) -> SetupSession:
         raise GatewayError("Test mode saves cards on its own page.")
 
     def set_default_method(self, customer_id: str, payment_method_id: str) -> None:
@@ -372,6 +385,14 @@ class StripeGateway:
                          str(card.get("last4") or "")[:4], card.get("exp_month"), card.get("exp_year"),
                          customer if isinstance(customer, str) or customer is None else customer.get("id"))
 
+    def setup_session(self, session_id: str) -> SetupSession:
+        session = self._call(self.client.v1.checkout.sessions.retrieve, session_id).to_dict()
+        intent, customer = session.get("setup_intent"), session.get("customer")
+        return SetupSession(session.get("mode") == "setup" and session.get("status") == "complete",
+                            str((session.get("metadata") or {}).get("user_id", "")),
+                            customer if isinstance(customer, str) or customer is None else customer.get("id"),
+                            intent if isinstance(intent, str) or intent is None else intent.get("id"))
+
     def set_default_method(self, customer_id: str, payment_method_id: str) -> None:
         self._call(self.client.v1.customers.update, customer_id,
                    {"invoice_settings": {"default_payment_method": payment_method_id}})
@@ -380,7 +401,7 @@ class StripeGateway:
         try:
             self._call(self.client.v1.payment_methods.detach, payment_method_id)
         except GatewayError as error:
-            if error.retryable:
+            if error.code not in ("resource_missing", "payment_method_unexpected_state"):
                 raise
             # Already detached (or gone): what we wanted.
 

@@ -61,8 +61,9 @@ class ChargeOutcome:
     status: "succeeded" (the payable is funded, now or before), "failed" (declined, no card, gateway
     error: the payable is marked payment failed and the business asked to pay on-session),
     "requires_action" (the bank wants the business to authenticate, `authentication_required`: marked
-    and asked the same way), or "pending" (the payment is processing at Stripe, or the payable can't be
-    charged now, e.g. cancelled; the webhook or a later call settles it).
+    and asked the same way), or "pending" (nothing was charged or marked: the payment is processing at
+    Stripe and its webhook settles it, or the payable can't be charged now: cancelled, its task taken
+    down by moderation, a currency cards can't settle in; `message` says which).
     message: for logs and the business (never shown to the specialist).
     charge_id: our Charge row, when one was involved.
     """
@@ -100,7 +101,7 @@ def charge_off_session(payable: Engagement) -> ChargeOutcome:
         raise
 
 
-def _charge(payable: Engagement) -> ChargeOutcome:
+def _charge(payable: Engagement, *, again: bool = True) -> ChargeOutcome:
     db.session.refresh(payable)
     if payable.status != S.AWAITING_FUNDING:
         funded = transitions.funded_charge(payable)
@@ -110,12 +111,23 @@ def _charge(payable: Engagement) -> ChargeOutcome:
         db.session.commit()
         return ChargeOutcome("pending", f"Nothing to charge: this payable is {payable.status.value}.")
     gateway = get_gateway()
+    refusal = transitions.funding_refusal(payable, gateway.name)
+    if refusal:
+        # Not the card's fault and not the business's to fix by paying: nothing is charged or marked.
+        db.session.commit()
+        return ChargeOutcome("pending", refusal)
     profile = saved_method_for(payable.business_id)
     if profile is None or profile.provider != gateway.name:
-        outcome = _mark_failed(payable, None, NO_CARD, "no_saved_method", profile)
+        outcome = _mark_failed(payable, None, NO_CARD, "no_saved_method", None)
         db.session.commit()
         return outcome
     charge = _open_charge(payable, gateway.name)
+    if charge is None:
+        # A concurrent runner recorded this attempt and has already finished it: look again.
+        db.session.commit()
+        if again:
+            return _charge(payable, again=False)
+        return ChargeOutcome("pending", "Another attempt to charge this payable is in progress.")
     db.session.commit()  # the intent exists before the gateway hears of it
     try:
         result = gateway.charge_off_session(charge, payable, profile)
@@ -145,8 +157,9 @@ def _charge(payable: Engagement) -> ChargeOutcome:
     return outcome
 
 
-def _open_charge(payable: Engagement, provider: str) -> Charge:
-    """The off-session charge to send: a pending one (resent under its key) or a new attempt."""
+def _open_charge(payable: Engagement, provider: str) -> Charge | None:
+    """The off-session charge to send: a pending one (resent under its key) or a new attempt. None when a
+    concurrent runner recorded the same attempt and has already settled it."""
     def pending() -> Charge | None:
         return db.session.scalar(select(Charge).where(Charge.engagement_id == payable.id, Charge.off_session,
                                                       Charge.status == "pending", Charge.provider == provider,
@@ -164,9 +177,7 @@ def _open_charge(payable: Engagement, provider: str) -> Charge:
             db.session.add(charge)
     except IntegrityError:
         # Another runner recorded this attempt first: send theirs (same key, so Stripe replays).
-        charge = pending()
-        if charge is None:
-            raise
+        return pending()
     return charge
 
 
@@ -186,8 +197,9 @@ def _record_success(charge: Charge, payment_intent_id: str, charge_external_id: 
         settlement.record_funding_charge(charge, found)
     if result in ("funded", "already recorded") and charge.status == "succeeded":
         return ChargeOutcome("succeeded", "Charged to the saved card.", charge.id)
-    # Paid, but the payable no longer needed it (funded by another payment, or cancelled): refunded.
-    return ChargeOutcome("succeeded" if charge.status in ("duplicate", "late") else "pending", result, charge.id)
+    # Paid, but the payable no longer needed it: funded by another payment meanwhile ("duplicate") or
+    # cancelled ("late"). This payment is refunded in full either way.
+    return ChargeOutcome("succeeded" if charge.status == "duplicate" else "pending", result, charge.id)
 
 
 def intent_succeeded(obj: dict) -> str:

@@ -25,7 +25,7 @@ from marketplace.accounts.models import User
 from marketplace.core.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
-from marketplace.payments.gateway import SANDBOX_CARDS, GatewayError, SavedCard, get_gateway
+from marketplace.payments.gateway import SANDBOX_CARDS, GatewayError, SavedCard, get_gateway, uses_stripe
 from marketplace.payments.models import BillingProfile
 
 log = logging.getLogger(__name__)
@@ -151,6 +151,21 @@ def record_setup(user_id: int, setup_intent_id: str, customer_id: str | None) ->
     return "card saved"
 
 
+def record_returning_setup(actor: User, session_id: str) -> str:
+    """The business is back from Checkout (setup mode): store the card now if the session is theirs and
+    complete, rather than wait for the webhook (which then finds it saved). Flush only."""
+    _require_business(actor)
+    profile = billing_profile_of(actor.id)
+    if profile is None or profile.provider != "stripe" or not session_id.startswith("cs_") or len(session_id) > 200:
+        return "ignored: no Stripe billing profile"
+    session = get_gateway().setup_session(session_id)
+    if session.user_id != str(actor.id) or (profile.customer_id and session.customer_id != profile.customer_id):
+        return "ignored: not this business's session"
+    if not session.complete or not session.setup_intent_id:
+        return "ignored: setup not completed"
+    return record_setup(actor.id, session.setup_intent_id, session.customer_id)
+
+
 def finish_at_gateway(user_id: int) -> None:
     """After the commit: make the saved card the customer's default and detach the card it replaced.
 
@@ -172,3 +187,17 @@ def finish_at_gateway(user_id: int) -> None:
     except GatewayError as error:
         db.session.rollback()
         log.warning("billing profile %s: Stripe bookkeeping failed, will retry: %s", profile.id, error.message)
+
+
+def finish_due() -> int:
+    """Scheduled job: replaced cards whose detaching at Stripe failed earlier are detached now."""
+    if not uses_stripe():
+        return 0
+    user_ids = db.session.scalars(select(BillingProfile.user_id).where(
+        BillingProfile.provider == "stripe", BillingProfile.detach_pending.is_not(None))
+        .order_by(BillingProfile.id).limit(100)).all()
+    done = 0
+    for user_id in user_ids:
+        finish_at_gateway(user_id)
+        done += billing_profile_of(user_id).detach_pending is None
+    return done

@@ -300,6 +300,13 @@ class FakeStripe(stripe.HTTPClient):
         body.pop("payment_intent_data")
         return body, 200
 
+    def retrieve_checkout_session(self, p: dict, session_id: str) -> tuple[dict, int]:
+        session = self._get("checkout.session", session_id)
+        if session is None:
+            return self._missing("checkout session", session_id)
+        body = {k: v for k, v in session.items() if k not in ("payment_intent_data", "setup_intent_data")}
+        return self._expand(body, p), 200
+
     def _create_setup_session(self, p: dict) -> tuple[dict, int]:
         """Checkout in setup mode: collects a payment method for later, charges nothing."""
         if p.get("line_items"):
@@ -316,7 +323,8 @@ class FakeStripe(stripe.HTTPClient):
                                "status": "open", "amount_total": None, "currency": p.get("currency"),
                                "customer": p.get("customer"), "metadata": p.get("metadata") or {},
                                "client_reference_id": p.get("client_reference_id"), "payment_intent": None,
-                               "setup_intent": None, "payment_method_types": p.get("allowed_payment_method_types") or ["card"],
+                               "setup_intent": None,
+                               "payment_method_types": p.get("allowed_payment_method_types") or ["card"],
                                "success_url": p.get("success_url"), "cancel_url": p.get("cancel_url"),
                                "setup_intent_data": {"metadata": (p.get("setup_intent_data") or {}).get("metadata")
                                                      or {}}})
@@ -685,6 +693,8 @@ def _service(module: str, name: str) -> type:
 ROUTES = [
     Route("POST", r"/v1/checkout/sessions", _service("stripe.checkout._session_service", "SessionService"),
           "create", "create_checkout_session"),
+    Route("GET", r"/v1/checkout/sessions/([^/]+)", _service("stripe.checkout._session_service", "SessionService"),
+          "retrieve", "retrieve_checkout_session"),
     Route("GET", r"/v1/payment_intents/([^/]+)", _service("stripe._payment_intent_service", "PaymentIntentService"),
           "retrieve", "retrieve_payment_intent"),
     Route("GET", r"/v1/charges/([^/]+)", _service("stripe._charge_service", "ChargeService"), "retrieve",

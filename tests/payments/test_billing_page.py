@@ -82,3 +82,20 @@ def test_another_business_sees_none_of_it(client, login_as, business):
     assert client.get(recovery_path(w["failed"])).status_code == 404
     assert client.get("/billing/payables/999999/pay").status_code == 404
     db.session.expire_all()
+
+
+def test_the_billing_list_is_paged_and_the_csv_has_everything(client, login_as, business, monkeypatch):
+    from marketplace.payments import billing
+    monkeypatch.setattr(billing, "PER_PAGE", 2)
+    hourly = hourly_hire(business)
+    for n in range(3):
+        add_payable(hourly, 1_000 + n, kind=PayableKind.BONUS, title=f"Bonus number {n}")
+    login_as(business)
+    first = client.get("/billing").get_data(as_text=True)
+    assert "Bonus number 2" in first and "Bonus number 1" in first and "Bonus number 0" not in first
+    assert "Page 1 of 2" in first and "/billing?page=2" in first
+    second = client.get("/billing?page=2").get_data(as_text=True)
+    assert "Bonus number 0" in second and "Bonus number 2" not in second
+    assert client.get("/billing?page=99").status_code == 200
+    rows = list(csv.DictReader(io.StringIO(client.get("/billing.csv").get_data(as_text=True))))
+    assert len(rows) == 4   # the three bonuses and the hire's first payable

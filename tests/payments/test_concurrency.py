@@ -82,3 +82,48 @@ def test_the_same_event_delivered_concurrently_has_one_effect(app, committed_wor
     assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 1
     assert db.session.scalar(select(func.count()).select_from(LedgerTransaction)) == 1
     assert ledger.check() == []
+
+
+@pytest.mark.no_db_transaction
+@pytest.mark.parametrize("gateway", ["sandbox", "stripe"])
+def test_parallel_off_session_charges_of_one_invoice_fund_it_once(app, committed_world, request, gateway):
+    """Two job runners (here ten) charging the same invoice at the same moment: one funding charge, one
+    PaymentIntent at Stripe (the same idempotency key replays), one funding in the ledger."""
+    from marketplace.payments import saved_methods
+    from marketplace.payments.models import BillingProfile, Charge
+    from marketplace.payments.off_session import charge_off_session
+    from tests.payments.payables import invoice
+
+    payable = invoice()
+    business = payable.business
+    if gateway == "stripe":
+        fake = request.getfixturevalue("fake_stripe")
+        customer = fake.create_customer({"email": business.email})[0]
+        session = fake._create_setup_session({"customer": customer["id"], "allowed_payment_method_types": ["card"]})[0]
+        fake.complete_setup(session["id"])
+        method = fake.objects[fake.objects[session["id"]]["setup_intent"]]["payment_method"]
+        db.session.add(BillingProfile(user_id=business.id, provider="stripe", customer_id=customer["id"],
+                                      payment_method_id=method, brand="visa", last4="4242"))
+    else:
+        saved_methods.save_sandbox_card(business, "succeeds")
+    db.session.commit()
+    payable_id = payable.id
+
+    def run(i):
+        with app.app_context():
+            try:
+                return charge_off_session(db.session.get(Engagement, payable_id)).status
+            finally:
+                db.session.remove()
+
+    outcomes = _run_parallel(10, run)
+    assert set(outcomes) <= {"succeeded", "pending"} and "succeeded" in outcomes
+    db.session.expire_all()
+    assert db.session.get(Engagement, payable_id).status == S.ACTIVE
+    assert db.session.scalar(select(func.count()).select_from(Charge).where(
+        Charge.engagement_id == payable_id, Charge.status == "succeeded")) == 1
+    assert db.session.scalar(select(func.count()).select_from(LedgerTransaction).where(
+        LedgerTransaction.engagement_id == payable_id, LedgerTransaction.kind == "funding")) == 1
+    if gateway == "stripe":
+        assert len([o for o in fake.objects.values() if o["object"] == "payment_intent"]) == 1
+    assert ledger.check() == []

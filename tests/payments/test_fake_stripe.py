@@ -87,3 +87,93 @@ def test_objects_have_the_current_shapes(stripe_api):
         client.v1.refunds.create({"payment_intent": "pi_test_s", "amount": 6_001})
     with pytest.raises(stripe.InvalidRequestError, match="No such payment_intent"):
         client.v1.payment_intents.retrieve("pi_test_unknown")
+
+
+# --- a card on file: customers, setup mode, payment methods, off-session PaymentIntents -----------------
+
+def _saved_card(fake, client, behaviour="succeeds"):
+    customer = client.v1.customers.create({"email": "b@example.com", "metadata": {"user_id": "7"}})
+    session = client.v1.checkout.sessions.create({
+        "mode": "setup", "customer": customer.id, "allowed_payment_method_types": ["card"],
+        "setup_intent_data": {"metadata": {"user_id": "7"}}, "success_url": "https://x.test"})
+    event = fake.complete_setup(session.id, behaviour=behaviour)
+    intent = client.v1.setup_intents.retrieve(event["data"]["object"]["setup_intent"], {"expand": ["payment_method"]})
+    return customer.id, intent.payment_method
+
+
+def test_the_card_on_file_routes_are_validated_too():
+    names = {params_class(r.service, r.service_method).__name__ for r in ROUTES if r.service}
+    assert {"CustomerCreateParams", "CustomerUpdateParams", "PaymentIntentCreateParams", "SetupIntentRetrieveParams",
+            "PaymentMethodRetrieveParams", "PaymentMethodDetachParams"} <= names
+
+
+def test_setup_mode_sessions_refuse_what_stripe_refuses(stripe_api):
+    fake, client = stripe_api
+    with pytest.raises(stripe.InvalidRequestError, match="currency"):
+        client.v1.checkout.sessions.create({"mode": "setup", "success_url": "https://x.test"})
+    with pytest.raises(stripe.InvalidRequestError, match="line_items"):
+        client.v1.checkout.sessions.create({"mode": "setup", "currency": "usd", "success_url": "https://x.test",
+                                            "line_items": [{"quantity": 1, "price": "price_x"}]})
+    with pytest.raises(stripe.InvalidRequestError, match="Received unknown parameter: setup_intent_data\\[metdata\\]"):
+        client.v1.checkout.sessions.create({"mode": "setup", "currency": "usd", "success_url": "https://x.test",
+                                            "setup_intent_data": {"metdata": {"a": "b"}}})
+
+
+def test_a_saved_card_has_stripes_shapes_and_the_setup_event_names_its_setup_intent(stripe_api):
+    fake, client = stripe_api
+    customer_id, method = _saved_card(fake, client)
+    assert method.object == "payment_method" and method.customer == customer_id
+    assert (method.card.brand, method.card.last4) == ("visa", "4242")
+    updated = client.v1.customers.update(customer_id, {"invoice_settings": {"default_payment_method": method.id}})
+    assert updated.invoice_settings.default_payment_method == method.id
+    assert client.v1.payment_methods.detach(method.id).customer is None
+    assert client.v1.customers.retrieve(customer_id).invoice_settings.default_payment_method is None
+    with pytest.raises(stripe.InvalidRequestError, match="not attached to a customer"):
+        client.v1.payment_methods.detach(method.id)
+    with pytest.raises(stripe.InvalidRequestError, match="must be attached to the customer"):
+        client.v1.customers.update(customer_id, {"invoice_settings": {"default_payment_method": method.id}})
+
+
+def test_off_session_payment_intents_succeed_or_fail_with_real_card_errors(stripe_api):
+    fake, client = stripe_api
+    base = {"amount": 2500, "currency": "usd", "off_session": True, "confirm": True,
+            "allowed_payment_method_types": ["card"]}
+    customer_id, method = _saved_card(fake, client)
+    intent = client.v1.payment_intents.create({**base, "customer": customer_id, "payment_method": method.id},
+                                              {"idempotency_key": "ok"})
+    assert intent.status == "succeeded" and intent.latest_charge.startswith("ch_")
+
+    customer_id, method = _saved_card(fake, client, "authentication_required")
+    with pytest.raises(stripe.CardError) as sca:
+        client.v1.payment_intents.create({**base, "customer": customer_id, "payment_method": method.id},
+                                         {"idempotency_key": "sca"})
+    assert sca.value.code == "authentication_required" and sca.value.http_status == 402
+    body = sca.value.json_body["error"]
+    assert body["payment_intent"]["status"] == "requires_payment_method"
+    assert body["payment_intent"]["last_payment_error"]["code"] == "authentication_required"
+    with pytest.raises(stripe.CardError):  # the error is the stored answer to that key
+        client.v1.payment_intents.create({**base, "customer": customer_id, "payment_method": method.id},
+                                         {"idempotency_key": "sca"})
+    assert len([o for o in fake.objects.values() if o["object"] == "payment_intent"]) == 2
+
+    customer_id, method = _saved_card(fake, client, "declined")
+    with pytest.raises(stripe.CardError) as declined:
+        client.v1.payment_intents.create({**base, "customer": customer_id, "payment_method": method.id})
+    assert (declined.value.code, declined.value.json_body["error"]["decline_code"]) == ("card_declined",
+                                                                                        "generic_decline")
+
+
+def test_off_session_payment_intents_refuse_what_stripe_refuses(stripe_api):
+    fake, client = stripe_api
+    customer_id, method = _saved_card(fake, client)
+    other, _ = _saved_card(fake, client)
+    params = {"amount": 2500, "currency": "usd", "customer": customer_id, "payment_method": method.id}
+    with pytest.raises(stripe.InvalidRequestError, match="off_session"):
+        client.v1.payment_intents.create({**params, "off_session": True})
+    with pytest.raises(stripe.InvalidRequestError, match="return_url"):
+        client.v1.payment_intents.create({**params, "off_session": True, "confirm": True})
+    with pytest.raises(stripe.InvalidRequestError, match="belongs to a Customer"):
+        client.v1.payment_intents.create({**params, "customer": other, "off_session": True, "confirm": True,
+                                          "allowed_payment_method_types": ["card"]})
+    with pytest.raises(stripe.InvalidRequestError, match="Missing required param: currency"):
+        client.v1.payment_intents.create({"amount": 5})

@@ -257,3 +257,67 @@ def test_the_recovery_page_is_only_for_the_business_of_the_contract(client, logi
     client.post("/logout")
     login_as(payable.freelancer)
     assert client.get(recovery_path(payable)).status_code == 403
+
+
+def test_a_payable_whose_task_was_taken_down_is_neither_charged_nor_marked(business):
+    from marketplace.tasks.models import TaskStatus
+    payable = invoice(business)
+    saved_methods.save_sandbox_card(business, "succeeds")
+    payable.task.status = TaskStatus.REMOVED
+    db.session.flush()
+    outcome = charge_off_session(payable)
+    assert outcome.status == "pending" and "taken down" in outcome.message
+    assert _charges(payable) == [] and _fresh(payable).payment_failed_at is None
+
+
+def _pending_charge(payable, provider):
+    from marketplace.payments.off_session import _open_charge
+    charge = _open_charge(payable, provider)
+    db.session.commit()
+    return charge
+
+
+def test_the_success_webhook_arriving_before_the_synchronous_answer(client, login_as, fake_stripe, business):
+    from marketplace.payments.off_session import _record_success
+    payable = invoice(business)
+    _stripe_card(client, login_as, fake_stripe, business)
+    charge = _pending_charge(payable, "stripe")   # the request is in flight...
+    fake_stripe.add_charge("ch_test_early", charge.amount, payment_intent="pi_test_early",
+                           metadata={"engagement_id": str(payable.id), "charge_id": str(charge.id)})
+    # ... when Stripe's event arrives
+    assert post_event(client, fake_stripe.event_for("payment_intent.succeeded", "pi_test_early")).json[
+        "outcome"] == "funded"
+    ledger_rows = db.session.scalar(select(func.count()).select_from(LedgerTransaction))
+    assert _record_success(db.session.get(Charge, charge.id), "pi_test_early", "ch_test_early").status == "succeeded"
+    assert db.session.scalar(select(func.count()).select_from(LedgerTransaction)) == ledger_rows
+    payable = _fresh(payable)
+    assert payable.status == S.ACTIVE and [c.status for c in _charges(payable)] == ["succeeded"]
+    assert_ledger_ok()
+
+
+def test_the_failure_webhook_arriving_before_the_synchronous_answer_emails_once(client, business, webhook_secret):
+    from marketplace.payments.off_session import record_failure
+    payable = invoice(business)
+    saved_methods.save_sandbox_card(business, "declined")
+    charge = _pending_charge(payable, "sandbox")
+    mails = len(_mails(business))
+    event = {"id": "evt_early_fail", "object": "event", "type": "payment_intent.payment_failed", "data": {"object": {
+        "id": "pi_early", "object": "payment_intent", "status": "requires_payment_method",
+        "metadata": {"engagement_id": str(payable.id), "charge_id": str(charge.id)},
+        "last_payment_error": {"code": "card_declined", "message": "Your card was declined."}}}}
+    assert post_event(client, event).json["outcome"] == "off-session payment failed"
+    assert len(_mails(business)) == mails + 1
+    outcome = record_failure(db.session.get(Charge, charge.id), "Your card was declined.", "card_declined",
+                             payment_intent_id="pi_early")
+    assert outcome.status == "failed" and len(_mails(business)) == mails + 1
+    assert _charges(payable)[0].payment_intent_id == "pi_early"
+    assert _fresh(payable).payment_failed_at is not None
+
+
+def test_payment_intent_succeeded_for_a_checkout_payment_is_left_to_the_checkout_events(client, login_as,
+                                                                                        fake_stripe, business):
+    from tests.payments.helpers import stripe_fund
+    payable = invoice(business)
+    charge = stripe_fund(client, login_as, fake_stripe, payable)
+    outcome = post_event(client, fake_stripe.event_for("payment_intent.succeeded", charge.payment_intent_id))
+    assert outcome.json["outcome"] == "ignored: not an off-session charge of ours"

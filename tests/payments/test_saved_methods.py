@@ -111,6 +111,32 @@ def test_stripe_setup_session_then_webhook_saves_the_card_as_the_customers_defau
     assert post_event(client, event).json["outcome"] == "duplicate"
 
 
+def test_coming_back_from_checkout_saves_the_card_before_the_webhook(client, login_as, fake_stripe, business):
+    login_as(business)
+    session = _start_setup(client, fake_stripe)
+    event = fake_stripe.complete_setup(session["id"], last4="1881")   # Stripe's event is still on its way
+    page = client.get(f"/billing/card/saved?session_id={session['id']}", follow_redirects=True)
+    assert "Card saved: Visa ending 1881." in page.get_data(as_text=True)
+    card = saved_method_for(business.id)
+    assert card.last4 == "1881"
+    assert fake_stripe.objects[session["customer"]]["invoice_settings"]["default_payment_method"] == \
+        card.payment_method_id
+    assert post_event(client, event).json["outcome"] == "ignored: card already saved"
+
+
+def test_a_checkout_session_of_another_business_saves_nothing(client, login_as, fake_stripe, business):
+    other = factories.create_business()
+    login_as(other)
+    theirs = _start_setup(client, fake_stripe)
+    fake_stripe.complete_setup(theirs["id"])
+    client.post("/logout")
+    login_as(business)
+    _start_setup(client, fake_stripe)
+    page = client.get(f"/billing/card/saved?session_id={theirs['id']}", follow_redirects=True)
+    assert "confirming your card" in page.get_data(as_text=True)
+    assert not has_saved_method(business.id) and not has_saved_method(other.id)
+
+
 def test_replacing_the_card_keeps_the_customer_and_detaches_the_old_card(client, login_as, fake_stripe, business):
     login_as(business)
     first = _start_setup(client, fake_stripe)
@@ -131,6 +157,24 @@ def test_replacing_the_card_keeps_the_customer_and_detaches_the_old_card(client,
     assert fake_stripe.objects[first["customer"]]["invoice_settings"]["default_payment_method"] == \
         card.payment_method_id
     assert _profiles(business) == 1
+
+
+def test_a_replaced_card_stripe_failed_to_detach_is_detached_by_the_job(client, login_as, fake_stripe, business):
+    from marketplace.payments.saved_methods import finish_due
+    login_as(business)
+    first = _start_setup(client, fake_stripe)
+    post_event(client, fake_stripe.complete_setup(first["id"]))
+    old_pm = saved_method_for(business.id).payment_method_id
+    second = _start_setup(client, fake_stripe)
+    fake_stripe.network_error_next(f"/v1/payment_methods/{old_pm}/detach", times=3)
+    assert post_event(client, fake_stripe.complete_setup(second["id"])).json["outcome"] == "card saved"
+    db.session.expire_all()
+    assert saved_method_for(business.id).detach_pending == old_pm
+    assert fake_stripe.objects[old_pm]["customer"] is not None
+    assert finish_due() == 1
+    db.session.expire_all()
+    assert saved_method_for(business.id).detach_pending is None and fake_stripe.objects[old_pm]["customer"] is None
+    assert finish_due() == 0
 
 
 def test_a_setup_event_for_another_customer_is_not_stored_on_this_business(client, login_as, fake_stripe, business):
