@@ -115,7 +115,9 @@ def add_bonus(contract_id: int):
     if outcome.status == "succeeded":
         flash("Bonus paid with your saved card and released to the specialist.", "success")
     else:
-        flash(f"Your saved card was not charged: {outcome.message} Pay the bonus from its page.", "danger")
+        # The bonus exists; only its payment is still to come.
+        flash(f"Bonus added, but your saved card was not charged: {outcome.message} Pay it from its page.",
+              "warning")
         return redirect(url_for("engagements.show", engagement_id=bonus.id))
     return redirect(url_for("contracts.show", contract_id=contract_id, _anchor="bonuses"))
 

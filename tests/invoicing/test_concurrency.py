@@ -85,3 +85,27 @@ def test_ending_a_contract_while_the_job_runs_still_makes_one_invoice_per_week(a
                                .where(WeeklyInvoice.contract_id == contract_id)
                                .order_by(WeeklyInvoice.week_start)).all()
     assert [minutes for _, minutes in weeks] == [90, 45], results
+
+
+@pytest.mark.no_db_transaction
+def test_parallel_charge_runs_charge_each_invoice_once(app, committed_world):
+    from marketplace.invoicing.charging import charge_due_invoices
+    from marketplace.payments.models import Charge
+    contracts = []
+    for n in range(3):
+        contract = create_hourly_contract(created_at=WEEK)
+        add_time(contract, day(n), 120)
+        contracts.append(contract.id)
+    db.session.commit()
+    close_due_weeks(CLOSED)
+    db.session.commit()
+
+    results = _race(app, lambda i: charge_due_invoices(CLOSED))
+    assert all(isinstance(r, int) for r in results), results
+    assert sum(results) == len(contracts)          # each invoice claimed by exactly one runner
+    db.session.expire_all()
+    invoices = db.session.scalars(select(WeeklyInvoice).where(WeeklyInvoice.contract_id.in_(contracts))).all()
+    for invoice in invoices:
+        charges = db.session.scalars(select(Charge).where(Charge.engagement_id == invoice.engagement_id)).all()
+        assert [c.status for c in charges] == ["succeeded"]
+        assert invoice.status == "in_review"
