@@ -176,6 +176,10 @@ class Config:
     PAYMENTS_STUCK_AFTER_HOURS = _env_int("PAYMENTS_STUCK_AFTER_HOURS", 24)
     # A delivered engagement the business neither approves nor disputes is approved after this many days.
     AUTO_APPROVE_DAYS = _env_int("AUTO_APPROVE_DAYS", 14)
+    # Hourly billing: an invoice left unpaid this long after its charge failed pauses the contract.
+    INVOICE_GRACE_HOURS = _env_int("INVOICE_GRACE_HOURS", 72)
+    # The business is reminded this long before an invoice's review window closes (Friday 23:59 UTC).
+    INVOICE_REVIEW_REMINDER_HOURS = _env_int("INVOICE_REVIEW_REMINDER_HOURS", 24)
 
     # Reviews (marketplace/reviews/): double-blind until both sides have reviewed or this many
     # days have passed since the engagement ended; the review window closes at the same time.

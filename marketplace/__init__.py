@@ -120,6 +120,7 @@ def import_models() -> None:
     from marketplace.reviews import models as _reviews  # noqa: F401
     from marketplace.tasks import models as _tasks  # noqa: F401
     from marketplace.timesheets import models as _timesheets  # noqa: F401
+    from marketplace.invoicing import models as _invoicing  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:
@@ -141,14 +142,18 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.reviews.views import bp as reviews_bp
     from marketplace.tasks.views import bp as tasks_bp
     from marketplace.timesheets.views import bp as timesheets_bp
+    from marketplace.invoicing.views import bp as invoicing_bp
     from marketplace.web.views import bp as web_bp
 
     for bp in (web_bp, accounts_bp, profiles_bp, outbox_bp, tasks_bp, bidding_bp, contracts_bp, engagements_bp,
                messaging_bp, notifications_bp, payments_bp, reviews_bp, reports_bp, moderation_bp, disputes_bp,
-               metrics_bp, payment_attention_bp, timesheets_bp, billing_bp):
+               metrics_bp, payment_attention_bp, timesheets_bp, billing_bp, invoicing_bp):
         app.register_blueprint(bp)
     from marketplace.payments.attention import connect_signals
     connect_signals()
+    from marketplace.invoicing.audit import billing_problems
+    from marketplace.payments.ledger import register_check
+    register_check("contracts and invoices", billing_problems)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -110,6 +110,7 @@ def seed_demo(freelancers: int = 40, businesses: int = 10, seed: int = 7, echo=p
     if demo_created:
         _demo_story(random.Random(seed + 2))
         _demo_milestone_contract()
+        _demo_hourly_contract()
     db.session.flush()
     return {"freelancers": freelancers, "businesses": businesses, "tasks": tasks,
             "demo_accounts_created": demo_created}
@@ -276,6 +277,22 @@ def _demo_milestone_contract() -> None:
     transitions.approve(business, refunds)
     transitions.cancel(specialist, exchanges, "A family emergency: I can't take on the exchanges, sorry.")
     assert refunds_contract.status.value == "ended"
+
+
+def _demo_hourly_contract() -> None:
+    """Spanish chat coverage by the hour (marketplace/invoicing/demo.py): paid, disputed and split, failed
+    then paid on-session, and in-review weeks."""
+    from marketplace.invoicing.demo import demo_hourly_contract
+    business = db.session.scalar(select(User).where(User.email == DEMO_LOGINS["business"]))
+    specialist = db.session.scalar(select(User).where(User.email == DEMO_LOGINS["freelancer"]))
+    operator = db.session.scalar(select(User).where(User.email == DEMO_LOGINS["operator"]))
+    demo_hourly_contract(business, specialist, operator, dict(
+        title="Spanish chat coverage, up to 20 h a week", channel="chat",
+        description="Cover our Spanish chat queue on weekday mornings (CET): router and Wi-Fi troubleshooting, "
+                    "billing questions, outage updates. Log your time per shift with what you handled.",
+        timezone="Europe/Madrid", work_hours_start=8, work_hours_end=13, pricing="hourly", currency="USD",
+        budget=None, max_rate=3_500, estimated_hours=20, seats=1, filled_seats=0, hiring_mode="open", status="open",
+        moderation_status="approved"))
 
 
 def _revealed_reviews(Review, engagement, business: User, freelancer: User, rng: random.Random, now) -> None:

@@ -19,6 +19,8 @@ def _due_jobs() -> list[tuple[str, Callable[[], int]]]:
     """(name, function returning how many items it handled), in the order they run."""
     from marketplace.accounts.lockout import purge_expired
     from marketplace.engagements.transitions import auto_approve_due
+    from marketplace.invoicing.charging import charge_due_invoices, pause_unpaid, remind_review_closing, settle_funded
+    from marketplace.invoicing.closing import close_due_weeks
     from marketplace.notifications.services import send_message_digests
     from marketplace.outbox.services import deliver_queued
     from marketplace.payments.executor import process_due
@@ -28,7 +30,12 @@ def _due_jobs() -> list[tuple[str, Callable[[], int]]]:
     from marketplace.reviews.services import reveal_due, send_review_reminders
     return [
         ("message digests", send_message_digests),
-        ("auto-approve deliveries", auto_approve_due),
+        ("close billing weeks", close_due_weeks),
+        ("charge invoices", charge_due_invoices),
+        ("funded invoices and bonuses", settle_funded),   # on-session or Checkout payments since the last run
+        ("invoice review reminders", remind_review_closing),
+        ("pause contracts with unpaid invoices", pause_unpaid),
+        ("auto-approve deliveries", auto_approve_due),   # also releases invoices whose review window closed
         ("payments due", process_due),  # after auto-approval, so its transfers go out in the same run
         ("stripe charges and fees", settle_due),
         ("replaced cards to detach", finish_saved_cards),

@@ -65,3 +65,24 @@ def test_seed_demo_includes_an_ended_milestone_contract_with_one_approved_and_on
     assert db.session.scalar(select(func.count()).select_from(Engagement)
                              .where(Engagement.contract_id == contract.id)) == 2
     assert ledger.check() == []
+
+
+def test_seed_demo_includes_an_hourly_contract_with_paid_disputed_and_failed_then_paid_weeks():
+    from marketplace.contracts.models import Contract, ContractKind
+    from marketplace.engagements.models import EngagementStatus as S
+    from marketplace.invoicing.models import WeeklyInvoice
+    from marketplace.payments import ledger
+
+    seed_demo(freelancers=12, businesses=2, seed=7)
+    specialist = db.session.scalar(select(User).where(User.email == DEMO_LOGINS["freelancer"]))
+    contract = db.session.scalar(select(Contract).where(Contract.freelancer_id == specialist.id,
+                                                        Contract.kind == ContractKind.HOURLY))
+    invoices = db.session.scalars(select(WeeklyInvoice).where(WeeklyInvoice.contract_id == contract.id)
+                                  .order_by(WeeklyInvoice.week_start)).all()
+    assert len(invoices) == 4
+    paid, disputed, failed, last = invoices
+    assert paid.engagement.status == S.COMPLETED
+    assert disputed.engagement.status == S.RESOLVED and any(line.disputed for line in disputed.lines)
+    assert failed.payment_failed_at is not None and failed.engagement.status == S.COMPLETED
+    assert last.over_limit_minutes == 90 and last.engagement.status in (S.DELIVERED, S.COMPLETED)
+    assert ledger.check() == []

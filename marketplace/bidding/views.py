@@ -12,7 +12,7 @@ from marketplace.core.integers import MAX_ID, MAX_INT, parse_int
 from marketplace.core.money import parse_major, to_major
 from marketplace.core.query_args import QueryArgs
 from marketplace.core.urls import safe_next
-from marketplace.engagements.hiring import accept_bid
+from marketplace.engagements.hiring import hire
 from marketplace.extensions import db
 from marketplace.tasks import services as tasks
 
@@ -159,11 +159,17 @@ def accept(bid_id: int):
         except ValueError:
             flash("That form was tampered with. Reload the page and try again.", "danger")
             return _back_to_task(bid, "#proposals")
-    ok, engagement = _run(bid, accept_bid, ActionForm(), "Hired! Fund the engagement so the work can start.",
-                          **seen)
+    hourly = bid.task.pricing.value == "hourly"
+    ok, contract = _run(bid, hire, ActionForm(), "Hired! Save a card for the weekly invoices so the contract can "
+                        "start." if hourly else "Hired! Fund the engagement so the work can start.", **seen)
     if not ok:
         return _back_to_task(bid, "#proposals")
-    return redirect(url_for("engagements.show", engagement_id=engagement.id))
+    if contract.is_fixed:
+        return redirect(url_for("engagements.show", engagement_id=contract.payables[0].id))
+    from marketplace.invoicing.charging import has_saved_card, setup_url_for
+    if not has_saved_card(contract.business_id):
+        return redirect(setup_url_for(current_user))
+    return redirect(url_for("contracts.show", contract_id=contract.id))
 
 
 @bp.get("/bids")

@@ -20,10 +20,9 @@ SETTLED = ("completed", "cancelled", "resolved")
 
 
 def ends_when_payables_settle(contract: Contract) -> bool:
-    """Whether settling the last payable ends the contract. True for every contract today: a fixed one
-    is done when its milestones are, and an hourly one still has a single payable paid up front. Once
-    hourly contracts bill weekly, they run until a side ends them and this should become `is_fixed`."""
-    return True
+    """Whether settling the last payable ends the contract: a fixed one is done when its milestones are;
+    an hourly one runs until a side ends it (its invoices and bonuses settle along the way)."""
+    return contract.is_fixed
 
 
 def unsettled_payables(contract_id: int) -> int:

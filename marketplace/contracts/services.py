@@ -139,13 +139,14 @@ def _clean(data: MilestoneData, currency: str, today: date) -> tuple[str, int, d
     return title, amount, data.due_on
 
 
-def _new_payable(actor: User, contract: Contract, title: str, amount: int, due_on: date | None,
-                 note: str) -> Engagement:
+def _new_payable(actor: User | None, contract: Contract, title: str, amount: int, due_on: date | None,
+                 note: str, kind: PayableKind = PayableKind.MILESTONE) -> Engagement:
+    """A new payable after the contract's others (actor None: the platform, e.g. the weekly close)."""
     position = (db.session.scalar(select(func.max(Engagement.position))
                                   .where(Engagement.contract_id == contract.id)) or 0) + 1
     fee, payout = split_fee(amount, contract.fee_bps)
     milestone = Engagement(contract_id=contract.id, task_id=contract.task_id, business_id=contract.business_id,
-                           freelancer_id=contract.freelancer_id, payable_kind=PayableKind.MILESTONE,
+                           freelancer_id=contract.freelancer_id, payable_kind=kind,
                            title=title, due_on=due_on, position=position, amount=amount,
                            currency=contract.currency, fee_bps=contract.fee_bps, fee_amount=fee,
                            payout_amount=payout, status=EngagementStatus.AWAITING_FUNDING)
@@ -154,8 +155,9 @@ def _new_payable(actor: User, contract: Contract, title: str, amount: int, due_o
             db.session.add(milestone)
     except IntegrityError:   # the same position taken a moment earlier (SQLite has no row lock)
         raise Conflict("This contract has just changed. Please reload the page and try again.")
-    db.session.add(EngagementEvent(engagement_id=milestone.id, actor_id=actor.id, from_status=None,
-                                   to_status=EngagementStatus.AWAITING_FUNDING.value, note=note[:500]))
+    db.session.add(EngagementEvent(engagement_id=milestone.id, actor_id=actor.id if actor else None,
+                                   from_status=None, to_status=EngagementStatus.AWAITING_FUNDING.value,
+                                   note=note[:500]))
     db.session.flush()
     db.session.expire(contract, ["payables"])
     return milestone

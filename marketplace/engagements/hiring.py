@@ -14,8 +14,8 @@ UPDATE is ignored), with conditional UPDATEs checked by their rowcount:
 
 A fixed-price hire is a contract with one milestone of the agreed total. An hourly
 hire is an hourly contract (rate from the proposal, weekly limit from its estimated
-hours, see contracts/services.py) whose first payable is, for now, rate x estimated
-hours paid up front; weekly invoices will replace it.
+hours, see contracts/services.py) with no up-front charge: each finished week is
+invoiced and charged to the business's saved card (marketplace/invoicing/).
 
 A loser raises Conflict, and the view's rollback undoes its step 1.
 """
@@ -30,6 +30,7 @@ from marketplace.bidding.services import bid_total, decline_pending_bids
 from marketplace.core.errors import Conflict, Forbidden
 from marketplace.core.money import format_money, split_fee
 from marketplace.core.time import utcnow
+from marketplace.contracts.models import Contract
 from marketplace.contracts.services import open_contract
 from marketplace.engagements.models import Engagement, EngagementEvent, EngagementStatus
 from marketplace.extensions import db
@@ -43,7 +44,13 @@ CHANGED = "The specialist changed this proposal a moment ago. Review the new ter
 
 
 def accept_bid(actor: User, bid: Bid, seen_amount: int | None = None,
-               seen_hours: int | None = None) -> Engagement:
+               seen_hours: int | None = None) -> Engagement | None:
+    """Hire on `bid` (see `hire`): the first milestone of a fixed-price contract, None for an hourly one."""
+    contract = hire(actor, bid, seen_amount, seen_hours)
+    return contract.payables[0] if contract.is_fixed else None
+
+
+def hire(actor: User, bid: Bid, seen_amount: int | None = None, seen_hours: int | None = None) -> Contract:
     """Hire on `bid`. `seen_amount`/`seen_hours` are the terms the business was shown: if the
     specialist edited the proposal since, nothing happens and the business is told."""
     task: Task = bid.task
@@ -81,25 +88,32 @@ def accept_bid(actor: User, bid: Bid, seen_amount: int | None = None,
     db.session.refresh(task)
     db.session.refresh(bid)
 
-    amount = bid_total(task, bid.amount, bid.estimated_hours)
     fee_bps = current_app.config["PLATFORM_FEE_BPS"]
-    fee, payout = split_fee(amount, fee_bps)
     contract = open_contract(task, bid, fee_bps)
-    engagement = Engagement(contract_id=contract.id, task_id=task.id, bid_id=bid.id, business_id=task.business_id,
-                            freelancer_id=bid.freelancer_id, amount=amount, currency=task.currency,
-                            fee_bps=fee_bps, fee_amount=fee, payout_amount=payout, title=task.title, position=1,
-                            status=EngagementStatus.AWAITING_FUNDING)
-    db.session.add(engagement)
-    db.session.flush()
-    db.session.add(EngagementEvent(engagement_id=engagement.id, actor_id=actor.id, from_status=None,
-                                   to_status=EngagementStatus.AWAITING_FUNDING.value,
-                                   note=f"Proposal accepted at {format_money(amount, task.currency)}"))
     from marketplace.messaging.services import link_engagement
-    link_engagement(task.id, bid.freelancer_id, engagement.id)
-    notify(bid.freelancer_id, "hired", f"You're hired for “{task.title}”",
-           f"{actor.full_name} accepted your proposal: {format_money(amount, task.currency)}, of which you "
-           f"receive {format_money(payout, task.currency)} after the platform fee. Work starts once the "
-           "business funds the engagement.", f"/engagements/{engagement.id}")
+    if contract.is_fixed:
+        amount = bid_total(task, bid.amount, bid.estimated_hours)
+        fee, payout = split_fee(amount, fee_bps)
+        engagement = Engagement(contract_id=contract.id, task_id=task.id, bid_id=bid.id,
+                                business_id=task.business_id, freelancer_id=bid.freelancer_id, amount=amount,
+                                currency=task.currency, fee_bps=fee_bps, fee_amount=fee, payout_amount=payout,
+                                title=task.title, position=1, status=EngagementStatus.AWAITING_FUNDING)
+        db.session.add(engagement)
+        db.session.flush()
+        db.session.add(EngagementEvent(engagement_id=engagement.id, actor_id=actor.id, from_status=None,
+                                       to_status=EngagementStatus.AWAITING_FUNDING.value,
+                                       note=f"Proposal accepted at {format_money(amount, task.currency)}"))
+        link_engagement(task.id, bid.freelancer_id, engagement.id)
+        notify(bid.freelancer_id, "hired", f"You're hired for “{task.title}”",
+               f"{actor.full_name} accepted your proposal: {format_money(amount, task.currency)}, of which you "
+               f"receive {format_money(payout, task.currency)} after the platform fee. Work starts once the "
+               "business funds the engagement.", f"/engagements/{engagement.id}")
+    else:
+        rate = format_money(bid.amount, task.currency)
+        notify(bid.freelancer_id, "hired", f"You're hired for “{task.title}” (hourly)",
+               f"{actor.full_name} hired you at {rate}/h, up to {contract.weekly_limit_minutes // 60} h a week. "
+               "Log your time on the contract's timesheet; each week is invoiced on Monday and paid to you "
+               "after the business's review window (Friday).", f"/contracts/{contract.id}")
 
     if task.filled_seats >= task.seats:
         filled = db.session.execute(update(Task).where(Task.id == task.id, Task.status == TaskStatus.OPEN)
@@ -109,4 +123,5 @@ def accept_bid(actor: User, bid: Bid, seen_amount: int | None = None,
             decline_pending_bids(task, "All seats on this task have been filled.")
         db.session.refresh(task)
     db.session.flush()
-    return engagement
+    db.session.expire(contract, ["payables"])
+    return contract

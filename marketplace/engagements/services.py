@@ -38,11 +38,14 @@ class PageView:
         self.is_business = actor.id == engagement.business_id
         self.is_freelancer = actor.id == engagement.freelancer_id
         self.can_fund = self.is_business and status == "awaiting_funding"
-        self.can_deliver = self.is_freelancer and status == "active"
+        milestone = engagement.payable_kind.value == "milestone"   # invoices and bonuses need no delivery
+        self.can_deliver = self.is_freelancer and status == "active" and milestone
         self.can_review = self.is_business and status == "delivered"
         self.can_cancel = ((self.is_business or self.is_freelancer) and status == "awaiting_funding") or (
             self.is_freelancer and status == "active")
-        self.can_dispute = (self.is_business or self.is_freelancer) and status in ("active", "delivered")
+        # A weekly invoice is disputed entry by entry from its invoice page (marketplace/invoicing/).
+        self.can_dispute = ((self.is_business or self.is_freelancer) and status in ("active", "delivered")
+                            and engagement.payable_kind.value != "invoice")
         self.has_receipt = (self.is_business or actor.is_operator) and engagement.funded_at is not None
 
 

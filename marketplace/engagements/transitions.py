@@ -68,6 +68,11 @@ def _require_freelancer(actor: User, engagement: Engagement, doing: str) -> None
         raise Forbidden(f"Only the specialist on this engagement can {doing}.")
 
 
+def _require_milestone(engagement: Engagement, message: str) -> None:
+    if engagement.payable_kind.value != "milestone":
+        raise Conflict(message)
+
+
 def _require_state(engagement: Engagement, allowed: tuple[S, ...], message: str) -> None:
     if engagement.status not in allowed:
         raise Conflict(message)
@@ -262,6 +267,7 @@ def fail_funding(charge: Charge, message: str) -> str:
 
 def deliver(actor: User, engagement: Engagement, note: str) -> None:
     _require_freelancer(actor, engagement, "deliver the work")
+    _require_milestone(engagement, "An invoice or a bonus needs no delivery: it is released after its review window.")
     _require_state(engagement, (S.ACTIVE,), "Only an active (funded) engagement can be delivered."
                    if engagement.status != S.DELIVERED else "You have already delivered this work.")
     note = _clean_text(note, NOTE_MAX, "delivery note")
@@ -274,8 +280,22 @@ def deliver(actor: User, engagement: Engagement, note: str) -> None:
            f"it is approved automatically on {due.strftime('%d %b %Y')}.", _link(engagement))
 
 
+def deliver_by_platform(engagement: Engagement, release_at, note: str) -> bool:
+    """A weekly invoice or a bonus needs no delivery: once funded, the platform marks it delivered with
+    its release time (the end of the review window), so the usual approval, dispute and auto-approval
+    paths apply. Returns False if it was no longer active."""
+    if engagement.status != S.ACTIVE:
+        return False
+    try:
+        _move(engagement, (S.ACTIVE,), S.DELIVERED, None, note, delivered_at=utcnow(), auto_approve_at=release_at)
+    except Conflict:
+        return False
+    return True
+
+
 def request_changes(actor: User, engagement: Engagement, note: str) -> None:
     _require_business(actor, engagement, "request changes")
+    _require_milestone(engagement, "An invoice or a bonus has no delivery to change; dispute it instead.")
     _require_state(engagement, (S.DELIVERED,), "You can request changes only after the work is delivered.")
     note = _clean_text(note, NOTE_MAX, "note on what to change")
     _move(engagement, (S.DELIVERED,), S.ACTIVE, actor, f"Changes requested: {note}", auto_approve_at=None)
@@ -283,8 +303,9 @@ def request_changes(actor: User, engagement: Engagement, note: str) -> None:
            note, _link(engagement))
 
 
-def approve(actor: User | None, engagement: Engagement) -> Transfer:
-    """The business approves the delivery (actor=None: auto-approval); the held money is released."""
+def approve(actor: User | None, engagement: Engagement, note: str | None = None) -> Transfer:
+    """The business approves the delivery (actor=None: auto-approval or the end of an invoice's review
+    window, described by `note`); the held money is released."""
     if actor is not None:
         _require_business(actor, engagement, "approve the work")
         _require_state(engagement, (S.DELIVERED,), "You have already approved this work."
@@ -294,8 +315,8 @@ def approve(actor: User | None, engagement: Engagement) -> Transfer:
         raise Conflict(CHANGED)
     _require_no_card_dispute(engagement)
     _move(engagement, (S.DELIVERED,), S.COMPLETED, actor,
-          "Approved by the business" if actor else "Approved automatically: no answer within "
-          f"{current_app.config['AUTO_APPROVE_DAYS']} days of delivery",
+          note or ("Approved by the business" if actor else "Approved automatically: no answer within "
+                   f"{current_app.config['AUTO_APPROVE_DAYS']} days of delivery"),
           completed_at=utcnow(), auto_approve_at=None)
     held = ledger.held_for(engagement)
     if held != engagement.amount:
@@ -323,8 +344,10 @@ def _notify_release(engagement: Engagement, payout: int, fee: int, transfer: Tra
 
 
 def auto_approve_due(now=None) -> int:
-    """Scheduled job: approve deliveries left unanswered past their due time. Idempotent."""
-    now = now or utcnow()
+    """Scheduled job: approve deliveries left unanswered past their due time (and release invoices whose
+    review window closed). Idempotent. Uses the app's clock, which FAKE_NOW can pin in development."""
+    from marketplace.core.time import app_now
+    now = now or app_now()
     from marketplace.payments.card_disputes import frozen_engagement_ids
     due = db.session.scalars(select(Engagement).where(Engagement.status == S.DELIVERED,
                                                       Engagement.auto_approve_at <= now,
@@ -332,9 +355,12 @@ def auto_approve_due(now=None) -> int:
                              .order_by(Engagement.id)).all()
     done = 0
     for engagement in due:
+        note = None
+        if engagement.payable_kind.value == "invoice":
+            note = "Released: the review window closed without a dispute"
         try:
             with db.session.begin_nested():
-                approve(None, engagement)
+                approve(None, engagement, note)
             done += 1
         except Conflict:
             continue  # approved, disputed or changed by someone else meanwhile
@@ -392,8 +418,12 @@ def _notify_other(actor: User | None, engagement: Engagement, kind: str, title: 
             notify(user_id, kind, title, body, _link(engagement))
 
 
-def open_dispute(actor: User, engagement: Engagement, reason: str) -> None:
+def open_dispute(actor: User, engagement: Engagement, reason: str, *, entries_attached: bool = False) -> None:
+    """`entries_attached`: a weekly invoice is disputed only through its entries
+    (marketplace/invoicing/services.dispute_entries), within its review window."""
     _require_active_user(actor)
+    if engagement.payable_kind.value == "invoice" and not entries_attached:
+        raise Conflict("Dispute a weekly invoice from its invoice page, choosing the entries in question.")
     if actor.id not in (engagement.business_id, engagement.freelancer_id):
         raise Forbidden("Only the business or the specialist on this engagement can open a dispute.")
     _require_state(engagement, (S.ACTIVE, S.DELIVERED), "A dispute can be opened only while the engagement is "

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Callable
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -181,7 +182,17 @@ def check() -> list[str]:
                 problems.append(f"account {code} {currency}: negative liability ({-total})")
     problems += _check_kinds()
     problems += _check_card_disputes()
+    for extra in EXTRA_CHECKS.values():
+        problems += extra()
     return problems
+
+
+# Checks that other features add to `ledger check` (per contract and per invoice: marketplace/invoicing/audit.py).
+EXTRA_CHECKS: dict[str, Callable[[], list[str]]] = {}
+
+
+def register_check(name: str, check_fn: Callable[[], list[str]]) -> None:
+    EXTRA_CHECKS[name] = check_fn
 
 
 def _check_kinds() -> list[str]:

@@ -6,6 +6,7 @@ the rules, and only flushes. Rules, in the order they are checked:
 - new or longer time needs the contract active (paused or ended stops billable time);
   deleting an entry is allowed while paused;
 - manual entries need `manual_time_allowed`;
+- the contract starts once the business has saved a card (payments.saved_methods);
 - a memo is required; the channel, if given, is a known support channel;
 - local date + start/end in the specialist's time zone become UTC (weeks.local_span_to_utc);
 - nothing ends in the future, nothing starts before the contract does;
@@ -69,9 +70,16 @@ def get_entry(contract: Contract, entry_id: int) -> TimeEntry:
     return entry
 
 
+def business_has_card(contract: Contract) -> bool:
+    """An hourly contract starts once its business has a card on file to charge the weekly invoices to."""
+    from marketplace.payments.saved_methods import has_saved_method
+    return has_saved_method(contract.business_id)
+
+
 def can_log_time(actor: User, contract: Contract) -> bool:
     return (actor.id == contract.freelancer_id and contract.kind == ContractKind.HOURLY
-            and contract.status == ContractStatus.ACTIVE and contract.manual_time_allowed)
+            and contract.status == ContractStatus.ACTIVE and contract.manual_time_allowed
+            and business_has_card(contract))
 
 
 def can_change_limit(actor: User, contract: Contract) -> bool:
@@ -182,6 +190,9 @@ def _check_can_add_time(actor: User, contract: Contract) -> None:
         raise Conflict("This contract has ended: its timesheet is closed.")
     if not contract.manual_time_allowed:
         raise Conflict("This contract doesn't allow manual time entries.")
+    if not business_has_card(contract):
+        raise Conflict("This contract starts once the business has saved a card for the weekly invoices. "
+                       "You'll be able to log time as soon as they do.")
 
 
 def _closed_week_error(week: datetime, zone: str) -> Conflict:

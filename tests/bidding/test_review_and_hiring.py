@@ -209,12 +209,16 @@ def test_fee_follows_the_setting_and_always_splits_exactly(app, business, fee_bp
     assert (fee, amount - fee) == split_fee(amount, fee_bps)
 
 
-def test_accepting_an_hourly_bid_agrees_rate_times_hours(owner, business):
+def test_accepting_an_hourly_bid_opens_an_hourly_contract_with_nothing_charged_up_front(owner, business):
+    from marketplace.contracts.models import Contract, ContractKind
     task = factories.create_task(business, pricing="hourly", budget=None, max_rate=3_000, estimated_hours=40)
     bid = add_bid(task, factories.create_freelancer(), amount=2_550, estimated_hours=12)
-    owner.post(f"/bids/{bid.id}/accept")
-    [engagement] = engagements_on(task)
-    assert (engagement.amount, engagement.fee_amount, engagement.payout_amount) == (30_600, 3_060, 27_540)
+    response = owner.post(f"/bids/{bid.id}/accept")
+    assert engagements_on(task) == []           # no up-front payable: each week is invoiced
+    contract = db.session.scalar(select(Contract).where(Contract.task_id == task.id))
+    assert (contract.kind, contract.hourly_rate, contract.weekly_limit_minutes) == (ContractKind.HOURLY, 2_550, 720)
+    # No saved card yet: the business is sent to save one.
+    assert response.status_code == 302 and "/billing" in response.headers["Location"]
 
 
 def test_two_seat_task_stays_open_after_one_hire_and_fills_on_the_second(owner, business):
@@ -321,8 +325,13 @@ def test_pricing_type_cannot_change_under_pending_proposals(owner, business, was
     assert task.pricing.value == was["pricing"] and task.budget == was.get("budget")
     # ...so the hire happens on the terms the specialist proposed.
     owner.post(f"/bids/{bid.id}/accept")
-    [engagement] = engagements_on(task)
-    assert engagement.amount == (25_000 if hourly else 40_000)
+    if hourly:   # an hourly contract at the proposed rate, nothing charged up front
+        from marketplace.contracts.models import Contract
+        contract = db.session.scalar(select(Contract).where(Contract.task_id == task.id))
+        assert (contract.hourly_rate, engagements_on(task)) == (2_500, [])
+    else:
+        [engagement] = engagements_on(task)
+        assert engagement.amount == 40_000
 
 
 def test_pricing_type_can_change_when_no_proposal_is_pending(owner, business):

@@ -122,12 +122,12 @@ def test_each_milestone_has_its_own_receipt_and_payments_row(client):
 
 
 def test_an_hourly_contract_page_shows_its_terms_and_no_milestone_forms(client, business):
-    from marketplace.engagements.hiring import accept_bid
+    from marketplace.engagements.hiring import hire
     from tests.tasks.helpers import add_bid
     task = factories.create_task(business, pricing="hourly", budget=None, max_rate=4_000, estimated_hours=30)
-    contract = accept_bid(business, add_bid(task, factories.create_freelancer(), amount=3_500,
-                                            estimated_hours=30)).contract
+    contract = hire(business, add_bid(task, factories.create_freelancer(), amount=3_500, estimated_hours=30))
     sign_in(client, business)
     page = plain(client.get(f"/contracts/{contract.id}"))
     assert "Hourly contract" in page and "Hourly rate $35.00/h" in page and "Weekly limit 30 h" in page
     assert "Manual time Allowed" in page and "Add a milestone" not in page and "Split this milestone" not in page
+    assert "Weekly invoices" in page and "Pay a bonus" in page and "End contract" in page

@@ -46,12 +46,12 @@ def test_a_fixed_hire_is_a_contract_with_one_milestone_of_the_agreed_total():
 @pytest.mark.parametrize("hours, limit", [(30, 30 * 60), (80, 60 * 60)])
 def test_an_hourly_hire_is_an_hourly_contract_with_the_rate_and_a_capped_weekly_limit(business, hours, limit):
     task = factories.create_task(business, pricing="hourly", budget=None, max_rate=4_000, estimated_hours=hours)
-    first = accept_bid(business, add_bid(task, factories.create_freelancer(), amount=3_500, estimated_hours=hours))
-    contract = first.contract
+    from marketplace.engagements.hiring import hire as hire_on
+    contract = hire_on(business, add_bid(task, factories.create_freelancer(), amount=3_500, estimated_hours=hours))
     assert (contract.kind, contract.hourly_rate, contract.weekly_limit_minutes) == (ContractKind.HOURLY, 3_500, limit)
     assert (contract.weekly_retainer, contract.manual_time_allowed) == (0, True)
     assert contract.next_weekly_limit_minutes is None
-    assert first.amount == 3_500 * hours   # still paid up front for now, as before contracts
+    assert contract.payables == []   # nothing paid up front: each week is invoiced
 
 
 def test_one_contract_per_bid_is_enforced_by_the_database(business):
@@ -152,8 +152,8 @@ def test_a_suspended_business_cannot_add_milestones():
 
 def test_an_hourly_contract_has_no_milestones_to_add(business):
     task = factories.create_task(business, pricing="hourly", budget=None, max_rate=4_000, estimated_hours=10)
-    contract = accept_bid(business, add_bid(task, factories.create_freelancer(), amount=3_000,
-                                            estimated_hours=10)).contract
+    from marketplace.engagements.hiring import hire as hire_on
+    contract = hire_on(business, add_bid(task, factories.create_freelancer(), amount=3_000, estimated_hours=10))
     with pytest.raises(Conflict, match="fixed-price"):
         services.add_milestone(business, contract, MilestoneData("Extra", 1_000))
 

@@ -103,7 +103,7 @@ CREDENTIAL_TABLES = {"users", "audit_entries", "login_throttles"}
 
 # Routes that end the session or change who may act: fuzzed last, each role signed in again after.
 LAST = {"accounts.logout", "accounts.signup", "moderation.suspend_user", "tasks.cancel", "tasks.close",
-        "engagements.cancel", "bidding.withdraw", *CREDENTIAL_CHECKS}
+        "engagements.cancel", "bidding.withdraw", "invoicing.end", *CREDENTIAL_CHECKS}
 
 
 @dataclass
@@ -144,6 +144,15 @@ def build_world() -> World:
                       week_start=opened, minutes=30, memo="Chat queue")
     db.session.add(entry)
     db.session.flush()
+    # Last week closed into an invoice (awaiting payment: the payable the on-session pay page is for).
+    last_week = opened - timedelta(days=7)
+    hourly.created_at = last_week
+    db.session.add(TimeEntry(contract_id=hourly.id, started_at=last_week + timedelta(hours=9),
+                             ended_at=last_week + timedelta(hours=10), week_start=last_week, minutes=60,
+                             memo="Last week's queue"))
+    db.session.flush()
+    from marketplace.invoicing.closing import close_week, lock_contract
+    invoice = close_week(lock_contract(hourly.id), last_week, now=opened + timedelta(minutes=1))
     users = {"business": business, "specialist": specialist, "operator": operator}
     ids = {
         "task_id": task.id, "bid_id": bid.id, "engagement_id": working.id, "thread_id": thread.id,
@@ -156,8 +165,8 @@ def build_world() -> World:
         # Payments needing attention: the ended engagement's payout (retrying a paid one is refused).
         "kind": "transfer",
         "row_id": db.session.scalar(select(Transfer.id).where(Transfer.engagement_id == ended.id)) or ended.id,
-        # An hourly contract's timesheet and one of its entries.
-        "entry_id": entry.id,
+        # An hourly contract's timesheet and one of its entries; last week's invoice and its payable.
+        "entry_id": entry.id, "invoice_id": invoice.id, "payable_id": invoice.engagement_id,
     }
     world = World(users, ids)
     world.ids.update(free_task=free_task.id, awaiting=awaiting.id, disputed=disputed.id, ended=ended.id,
@@ -207,6 +216,8 @@ def build_world() -> World:
         "timesheets.edit": ("specialist", _entry_form()),
         "timesheets.change_limit": ("business", {"hours": "12.5"}),
         "billing.sandbox_card": ("business", {"behaviour": "succeeds"}),
+        "invoicing.add_bonus": ("business", {"title": "Great week", "amount": "25"}),
+        "invoicing.dispute": ("business", {"entries": "1", "reason": "Not worked."}),
     }
     return world
 
@@ -220,6 +231,8 @@ ENDPOINT_IDS = {   # where the default id would not reach the interesting code
     **{f"timesheets.{name}": {"contract_id": "hourly_contract"}
        for name in ("show", "log", "edit", "delete", "change_limit")},
     "billing.pay": {"payable_id": "awaiting"},
+    **{f"invoicing.{name}": {"contract_id": "hourly_contract"}
+       for name in ("invoice", "dispute", "add_bonus", "pause", "resume", "end")},
 }
 
 

@@ -47,7 +47,7 @@ from marketplace.payments.off_session import charge_off_session
 from tests import factories
 from tests.payments.payables import add_payable
 from tests.tasks.helpers import add_bid
-from marketplace.engagements.hiring import accept_bid
+from marketplace.engagements.hiring import hire
 
 app = create_app()
 with app.app_context():
@@ -55,7 +55,7 @@ with app.app_context():
     specialist = db.session.scalar(select(User).where(User.email == sys.argv[2]))
     task = factories.create_task(business, title=sys.argv[3], pricing="hourly", budget=None, max_rate=4_000,
                                  estimated_hours=10)
-    contract = accept_bid(business, add_bid(task, specialist, amount=2_550, estimated_hours=10)).contract
+    contract = hire(business, add_bid(task, specialist, amount=2_550, estimated_hours=10))
     payable = add_payable(contract, 25_500, title="Week of 23 Nov 2026: 10 h")
     db.session.commit()
     print(payable.id, charge_off_session(payable).status)

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.e2e
 _HIRE = """
 import sys
 from marketplace import create_app
-from marketplace.engagements.hiring import accept_bid
+from marketplace.engagements.hiring import hire
 from marketplace.bidding.models import Bid
 from marketplace.extensions import db
 from marketplace.profiles.models import FreelancerProfile
@@ -42,9 +42,11 @@ with app.app_context():
               cover_note="Native Spanish, five years of chat support.")
     db.session.add(bid)
     db.session.flush()
-    engagement = accept_bid(business, bid)
+    contract = hire(business, bid)
+    from marketplace.payments.saved_methods import save_sandbox_card
+    save_sandbox_card(business, "succeeds")   # the contract starts once the business has a card on file
     db.session.commit()
-    print(engagement.contract_id, engagement.id)
+    print(contract.id)
 """
 
 
@@ -68,7 +70,7 @@ def hourly_server(tmp_path_factory):
         result = subprocess.run(command, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True,
                                 text=True, timeout=120)
         assert result.returncode == 0, result.stderr[-2000:]
-    contract_id, engagement_id = result.stdout.split()
+    contract_id = result.stdout.split()[-1]
     log_path = Path(tmp / "server.log")
     with open(log_path, "wb") as log:
         process = subprocess.Popen(flask + ["run", "--host", "127.0.0.1", "--port", str(port), "--no-reload"],
@@ -81,7 +83,7 @@ def hourly_server(tmp_path_factory):
             assert process.poll() is None, log_path.read_text()
             assert time.monotonic() < deadline, log_path.read_text()
             time.sleep(0.2)
-        yield {"base": base_url, "contract": int(contract_id), "engagement": int(engagement_id), "now": fake_now}
+        yield {"base": base_url, "contract": int(contract_id), "now": fake_now}
     finally:
         _stop(process)
 
@@ -143,8 +145,8 @@ def test_specialist_logs_a_week_past_the_limit_and_the_business_reads_it(new_pag
 
     business = new_page()
     _log_in(business, base, "hourly-business@example.com")
-    business.goto(f"{base}/engagements/{hourly_server['engagement']}")
-    business.locator("#timesheet-link").click()
+    business.goto(f"{base}/contracts/{hourly_server['contract']}")
+    business.locator("#timesheet").get_by_role("link", name="Open the timesheet").click()
     grid = business.locator(".timesheet-grid")
     expect(grid.locator("tr[data-entry-id]")).to_have_count(5)
     # Read-only for the business: no form, no edit or delete buttons.

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from marketplace.core.money import split_fee
-from marketplace.engagements.hiring import accept_bid
+from marketplace.engagements.hiring import hire
 from marketplace.engagements.models import Engagement, EngagementStatus, PayableKind
 from marketplace.extensions import db
 from tests import factories
@@ -12,11 +12,11 @@ from tests.tasks.helpers import add_bid
 
 
 def hourly_hire(business=None, freelancer=None, *, rate: int = 2_550):
-    """An hourly contract through the real hiring service (its first payable is the up-front one)."""
+    """An hourly contract through the real hiring service (no payable until a week is invoiced)."""
     business = business or factories.create_business()
     freelancer = freelancer or factories.create_freelancer()
     task = factories.create_task(business, pricing="hourly", budget=None, max_rate=4_000, estimated_hours=10)
-    return accept_bid(business, add_bid(task, freelancer, amount=rate, estimated_hours=10)).contract
+    return hire(business, add_bid(task, freelancer, amount=rate, estimated_hours=10))
 
 
 def add_payable(contract, amount: int = 25_500, *, kind: PayableKind = PayableKind.INVOICE,

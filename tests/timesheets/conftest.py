@@ -16,8 +16,10 @@ NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
 def create_hourly_contract(business=None, freelancer=None, *, zone: str = "UTC", rate: int = 2550,
                            limit_minutes: int = 600, retainer: int = 0, status: str = "active",
                            manual_time_allowed: bool = True, fee_bps: int = 1000, kind: str = "hourly",
-                           starts_on=None, created_at: datetime = datetime(2026, 11, 2, 9, tzinfo=UTC), **fields):
-    """An hourly contract between a business and a specialist whose profile is in `zone`."""
+                           starts_on=None, created_at: datetime = datetime(2026, 11, 2, 9, tzinfo=UTC),
+                           card: str | None = "succeeds", **fields):
+    """An hourly contract between a business and a specialist whose profile is in `zone`; the business has
+    saved a sandbox test card (`card` is its behaviour, None for no card), so the contract has started."""
     from marketplace.bidding.models import Bid, BidStatus
     from marketplace.contracts.models import Contract, ContractKind, ContractStatus
     from marketplace.profiles.models import FreelancerProfile
@@ -42,6 +44,9 @@ def create_hourly_contract(business=None, freelancer=None, *, zone: str = "UTC",
                         paused_at=created_at if status == "paused" else None, **fields)
     db.session.add(contract)
     db.session.flush()
+    if card is not None and kind == "hourly":
+        from marketplace.payments.saved_methods import save_sandbox_card
+        save_sandbox_card(business, card)
     return contract
 
 

@@ -1,0 +1,1 @@
+"""Weekly invoices of hourly contracts, bonuses, pausing and ending hourly contracts."""
