@@ -24,9 +24,12 @@ class BlockForm(FlaskForm):
         NumberRange(min=1, max=MAX_BLOCK_SEATS, message=f"Between 1 and {MAX_BLOCK_SEATS} people.")])
     submit = SubmitField("Add block")
 
-    def validate_on_date(self, field):
-        if self.kind.data == "once" and field.data is None:
-            raise ValueError("Choose the date of the one-off block.")
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.kind.data == "once" and self.on_date.data is None and not self.on_date.errors:
+            self.on_date.errors = ["Choose the date of the one-off block."]
+            valid = False
+        return valid
 
 
 class ActionForm(FlaskForm):

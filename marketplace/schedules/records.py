@@ -35,6 +35,8 @@ class ShiftRecord:
 
     @property
     def summary(self) -> str:
+        if not self.total:
+            return f"no coverage shifts in the last {WINDOW_DAYS} days yet"
         return f"kept {self.kept} of {self.total} shift{'s' if self.total != 1 else ''} in the last {WINDOW_DAYS} days"
 
 
