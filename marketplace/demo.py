@@ -110,6 +110,7 @@ def seed_demo(freelancers: int = 40, businesses: int = 10, seed: int = 7, echo=p
     if demo_created:
         _demo_story(random.Random(seed + 2))
         _demo_milestone_contract()
+        _demo_coverage_schedule()
     db.session.flush()
     return {"freelancers": freelancers, "businesses": businesses, "tasks": tasks,
             "demo_accounts_created": demo_created}
@@ -276,6 +277,14 @@ def _demo_milestone_contract() -> None:
     transitions.approve(business, refunds)
     transitions.cancel(specialist, exchanges, "A family emergency: I can't take on the exchanges, sorry.")
     assert refunds_contract.status.value == "ended"
+
+
+def _demo_coverage_schedule() -> None:
+    """An hourly task with a weekly coverage schedule (see marketplace/schedules/demo.py)."""
+    from marketplace.schedules.demo import seed_coverage_schedule
+    business = db.session.scalar(select(User).where(User.email == DEMO_LOGINS["business"]))
+    specialist = db.session.scalar(select(User).where(User.email == DEMO_LOGINS["freelancer"]))
+    seed_coverage_schedule(business, specialist, DEMO_PASSWORD)
 
 
 def _revealed_reviews(Review, engagement, business: User, freelancer: User, rng: random.Random, now) -> None:
