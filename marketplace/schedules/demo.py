@@ -17,6 +17,8 @@ DEMO_SHIFT_SPECIALISTS = [   # (email, name, zone, stated availability)
     ("aiko.tanaka@example.com", "Aiko Tanaka", "America/Los_Angeles", "Mon-Fri 06:00-15:00"),
 ]
 
+DEMO_WEEKEND_SPECIALIST = ("noor.haddad@example.com", "Noor Haddad", "America/New_York", "Weekends 08:00-16:00")
+
 
 def _specialist(email: str, name: str, zone: str, hours: str, password: str, skills: dict[str, int]) -> User:
     from marketplace.accounts.services import create_user
@@ -54,6 +56,8 @@ def seed_coverage_schedule(business: User, lead: User, password: str) -> None:
     db.session.add(TaskSkill(task_id=task.id, skill_id=zendesk, min_level=3, required=True))
     db.session.add(TaskLanguage(task_id=task.id, language="en"))
     team = [lead] + [_specialist(*row, password, {zendesk: 4}) for row in DEMO_SHIFT_SPECIALISTS]
+    # Not hired: whose stated weekend hours make them the first "Find specialists" answer for Saturdays.
+    _specialist(*DEMO_WEEKEND_SPECIALIST, password, {zendesk: 5})
     for person in team:
         bid = Bid(task_id=task.id, freelancer_id=person.id, amount=2800, estimated_hours=20,
                   cover_note="Happy to hold regular shifts on your chat queue.", status="pending")
