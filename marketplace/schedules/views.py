@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 
 from marketplace.core.errors import DomainError, Forbidden, NotFound
 from marketplace.core.forms import attach_error
+from marketplace.core.integers import parse_int
 from marketplace.core.time import app_now
 from marketplace.extensions import db
 from marketplace.schedules import blocks, calendar, claims, feed, records
@@ -29,12 +30,15 @@ def _schedule_helpers():
 
 
 def _week_arg(zone_name: str, now: datetime) -> date:
+    """?week=YYYY-MM-DD (any day of it, in the task's zone); this week if missing or unreadable."""
+    today = now.astimezone(calendar.zone_of(zone_name)).date()
     raw = request.args.get("week", "")
     try:
-        day = date.fromisoformat(raw) if raw else now.astimezone(calendar.zone_of(zone_name)).date()
+        monday = calendar.week_monday(date.fromisoformat(raw)) if raw else calendar.week_monday(today)
+        monday + timedelta(days=14)   # the page links the next week: stay clear of the calendar's end
     except (ValueError, OverflowError):
-        day = now.astimezone(calendar.zone_of(zone_name)).date()
-    return calendar.week_monday(day)
+        monday = calendar.week_monday(today)
+    return monday
 
 
 def _block_input(form: BlockForm) -> blocks.BlockInput:
@@ -332,9 +336,12 @@ def find_specialists(task_id: int):
         raise Forbidden("Only the business that posted this task can look for specialists for it.")
     now = app_now()
     open_shifts = calendar.open_shifts(task, now)
-    raw = request.args.get("shift", "")
-    if raw.isdigit():
-        open_shifts = [s for s in open_shifts if s.id == int(raw)] or open_shifts
+    try:
+        wanted = parse_int(request.args.get("shift"), 1) if request.args.get("shift") else None
+    except ValueError:
+        wanted = None
+    if wanted is not None:
+        open_shifts = [s for s in open_shifts if s.id == wanted] or open_shifts
     spans = [(s.start, s.end) for s in open_shifts]
     results = find_for_open_hours(task, spans) if spans else []
     from marketplace.bidding.services import invitations_on
