@@ -13,6 +13,7 @@ from marketplace.profiles.models import FreelancerProfile
 from marketplace.schedules import blocks, claims
 from marketplace.schedules.models import ScheduleBlock, Shift, ShiftFeed
 from tests import factories
+from tests.conftest import login
 from tests.schedules.helpers import NOW, hire, hourly_task, weekly
 
 
@@ -155,3 +156,45 @@ def test_find_specialists_ranks_by_availability_over_the_open_hours(client, logi
     assert page.index("Sam Saturdays") < page.index("Wendy Weekdays")
     assert "Available for 4 of 4 open hours" in page and "available for 0 of 4 open hours" not in page
     assert page.count('data-testid="availability-match"') == 2
+
+
+def test_a_swap_offered_on_my_shifts_is_confirmed_by_the_other_specialist(app, client, login_as):
+    task = hourly_task(start=date(2026, 11, 23), end=date(2026, 12, 20))
+    ana, _ = hire(task)
+    ben, _ = hire(task)
+    monday = _first_shift(blocks.add_block(task.business, task, weekly(0, "09:00", "17:00"), now=NOW))
+    friday = _first_shift(blocks.add_block(task.business, task, weekly(4, "09:00", "17:00"), now=NOW))
+    claims.claim(ana, friday, now=NOW)
+    bens = claims.claim(ben, monday, now=NOW)
+    login_as(ana)
+    assert f'<option value="{bens.id}">' in client.get("/shifts/mine").get_data(as_text=True)
+    page = client.post(f"/shifts/{friday.id}/swap", data={"seat_id": str(bens.id)},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "it happens when they confirm" in page
+    assert [s.holder_id for s in friday.seat_rows] == [ana.id]          # nothing moves yet
+    other = app.test_client()
+    assert login(other, ben).status_code == 302
+    page = other.get("/shifts/mine").get_data(as_text=True)
+    swap_id = re.search(r"/shift-swaps/(\d+)/accept", page).group(1)
+    assert client.post(f"/shift-swaps/{swap_id}/accept", data={}).status_code == 403   # not Ana's to confirm
+    page = other.post(f"/shift-swaps/{swap_id}/accept", data={}, follow_redirects=True).get_data(as_text=True)
+    assert "Swap confirmed" in page
+    db.session.expire_all()
+    assert [s.holder_id for s in friday.seat_rows] == [ben.id]
+    assert [s.holder_id for s in monday.seat_rows] == [ana.id]
+
+
+def test_the_profile_shows_the_kept_shift_record(client):
+    from tests.schedules.helpers import UTC
+    from datetime import datetime
+    task = hourly_task(start=date(2026, 8, 1), end=date(2026, 12, 20))
+    block = blocks.add_block(task.business, task, weekly(0, "09:00", "17:00"), now=datetime(2026, 9, 1, tzinfo=UTC))
+    ana, _ = hire(task)
+    past = list(db.session.scalars(select(Shift).where(Shift.block_id == block.id, Shift.ends_at <= NOW)
+                                   .order_by(Shift.starts_at)))[:3]
+    for shift in past:
+        claims.claim(ana, shift, now=past[0].start - timedelta(days=1))
+    from marketplace.schedules import records
+    records.mark_missed(task.business, past[1].seat_rows[0], now=NOW)
+    page = client.get(f"/freelancers/{ana.id}").get_data(as_text=True)
+    assert "Kept 2 of 3 shifts in the last 90 days (0 dropped late, 1 missed)" in page
