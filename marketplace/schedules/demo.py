@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from marketplace.accounts.models import Role, User
 from marketplace.core.time import utcnow
@@ -37,7 +37,7 @@ def seed_coverage_schedule(business: User, lead: User, password: str) -> None:
     from marketplace.engagements.hiring import accept_bid
     from marketplace.profiles.models import Skill
     from marketplace.schedules import blocks, claims, records
-    from marketplace.schedules.models import Shift
+    from marketplace.schedules.models import Shift, ShiftSeat
     from marketplace.tasks.models import Task, TaskLanguage, TaskSkill
 
     zendesk = db.session.scalar(select(Skill.id).where(Skill.slug == "zendesk"))
@@ -89,4 +89,10 @@ def seed_coverage_schedule(business: User, lead: User, password: str) -> None:
     aiko_past = [s for s in past if any(seat.holder_id == aiko.id for seat in s.seat_rows)]
     for shift in aiko_past[3:5]:
         claims.drop(aiko, shift, now=shift.start - timedelta(hours=3))
+    # The weeks before were followed up already; the latest finished shift is left for `jobs run-due` to ask about.
+    ended = db.session.scalars(select(Shift.id).where(Shift.task_id == task.id, Shift.ends_at <= now)
+                               .order_by(Shift.ends_at.desc())).all()
+    if len(ended) > 1:
+        db.session.execute(update(ShiftSeat).where(ShiftSeat.shift_id.in_(ended[1:]), ShiftSeat.holder_id.is_not(None))
+                           .values(followup_sent_at=now))
     db.session.flush()
