@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import select, update
 
 from marketplace.core.time import app_now
 from marketplace.extensions import db

@@ -23,7 +23,7 @@ bp = Blueprint("schedules", __name__)
 
 @bp.app_context_processor
 def _schedule_helpers():
-    """`shift_record(user_id)` for profiles; `has_schedule(task)` for the task page."""
+    """`shift_record(user_id)`: the kept-shift record profiles show."""
     def shift_record(user_id: int):
         return records.record_of(user_id, app_now())
     return {"shift_record": shift_record}

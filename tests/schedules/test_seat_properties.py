@@ -2,7 +2,7 @@
 twice, nobody holds two seats of a shift, and nobody holds overlapping shifts."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import select

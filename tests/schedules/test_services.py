@@ -4,15 +4,15 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from marketplace.core.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.extensions import db
 from marketplace.notifications.models import Notification
 from marketplace.schedules import blocks, calendar, claims, records
-from marketplace.schedules.models import Shift, ShiftDrop, ShiftSeat
+from marketplace.schedules.models import Shift
 from tests import factories
-from tests.schedules.helpers import NOW, UTC, hire, hourly_task, later, once, weekly
+from tests.schedules.helpers import NOW, UTC, hire, hourly_task, once, weekly
 
 
 def _shifts(block):
