@@ -119,13 +119,19 @@ class Config:
         "empathy": 0.10,           # empathy-dimension scores from reviews (neutral prior until then)
         "rate_fit": 0.12,          # hourly rate against the task's budget
         "timezone": 0.10,          # overlap of the specialist's day with the task's coverage hours
-        "on_time": 0.06,           # share of engagements delivered on time (shrunk toward 0.9)
+        "on_time": 0.06,           # reliability: engagements delivered on time and coverage shifts kept
+                                   # (shrunk toward 0.9)
         "activity": 0.06,          # recent activity on the platform
     }
     MATCH_RATING_PRIOR = 4.5         # the platform's mean rating the shrinkage pulls toward
     MATCH_RATING_PRIOR_WEIGHT = 8    # how many "virtual reviews" the prior counts for
     MATCH_CANDIDATES = _env_int("MATCH_CANDIDATES", 100)   # ranked in Python after the SQL filters
     MATCH_AUTO_INVITE = _env_int("MATCH_AUTO_INVITE", 5)   # invited when a "match me" task is published
+
+    # Coverage schedules (marketplace/schedules/): a claimed shift dropped less than this many hours
+    # before it starts is a late drop; shifts are generated this many days ahead (the jobs extend it).
+    SHIFT_DROP_NOTICE_HOURS = _env_int("SHIFT_DROP_NOTICE_HOURS", 24)
+    SHIFT_HORIZON_DAYS = _env_int("SHIFT_HORIZON_DAYS", 42)
 
     # Marketplace
     MAX_TASK_SEATS = _env_int("MAX_TASK_SEATS", 20)

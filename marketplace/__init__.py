@@ -118,6 +118,7 @@ def import_models() -> None:
     from marketplace.payments import models as _payments  # noqa: F401
     from marketplace.profiles import models as _profiles  # noqa: F401
     from marketplace.reviews import models as _reviews  # noqa: F401
+    from marketplace.schedules import models as _schedules  # noqa: F401
     from marketplace.tasks import models as _tasks  # noqa: F401
     from marketplace.timesheets import models as _timesheets  # noqa: F401
     from marketplace.invoicing import models as _invoicing  # noqa: F401
@@ -143,11 +144,12 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.tasks.views import bp as tasks_bp
     from marketplace.timesheets.views import bp as timesheets_bp
     from marketplace.invoicing.views import bp as invoicing_bp
+    from marketplace.schedules.views import bp as schedules_bp
     from marketplace.web.views import bp as web_bp
 
     for bp in (web_bp, accounts_bp, profiles_bp, outbox_bp, tasks_bp, bidding_bp, contracts_bp, engagements_bp,
                messaging_bp, notifications_bp, payments_bp, reviews_bp, reports_bp, moderation_bp, disputes_bp,
-               metrics_bp, payment_attention_bp, timesheets_bp, billing_bp, invoicing_bp):
+               metrics_bp, payment_attention_bp, timesheets_bp, billing_bp, invoicing_bp, schedules_bp):
         app.register_blueprint(bp)
     from marketplace.payments.attention import connect_signals
     connect_signals()

@@ -111,6 +111,7 @@ def seed_demo(freelancers: int = 40, businesses: int = 10, seed: int = 7, echo=p
         _demo_story(random.Random(seed + 2))
         _demo_milestone_contract()
         _demo_hourly_contract()
+        _demo_coverage_schedule()
     db.session.flush()
     return {"freelancers": freelancers, "businesses": businesses, "tasks": tasks,
             "demo_accounts_created": demo_created}
@@ -293,6 +294,12 @@ def _demo_hourly_contract() -> None:
         timezone="Europe/Madrid", work_hours_start=8, work_hours_end=13, pricing="hourly", currency="USD",
         budget=None, max_rate=3_500, estimated_hours=20, seats=1, filled_seats=0, hiring_mode="open", status="open",
         moderation_status="approved"))
+def _demo_coverage_schedule() -> None:
+    """An hourly task with a weekly coverage schedule (see marketplace/schedules/demo.py)."""
+    from marketplace.schedules.demo import seed_coverage_schedule
+    business = db.session.scalar(select(User).where(User.email == DEMO_LOGINS["business"]))
+    specialist = db.session.scalar(select(User).where(User.email == DEMO_LOGINS["freelancer"]))
+    seed_coverage_schedule(business, specialist, DEMO_PASSWORD)
 
 
 def _revealed_reviews(Review, engagement, business: User, freelancer: User, rng: random.Random, now) -> None:

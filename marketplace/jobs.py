@@ -28,6 +28,8 @@ def _due_jobs() -> list[tuple[str, Callable[[], int]]]:
     from marketplace.payments.saved_methods import finish_due as finish_saved_cards
     from marketplace.payments.settlement import settle_due
     from marketplace.reviews.services import reveal_due, send_review_reminders
+    from marketplace.schedules.blocks import extend_horizons
+    from marketplace.schedules.reminders import alert_open_shifts, ask_about_unlogged_shifts, send_shift_reminders
     return [
         ("message digests", send_message_digests),
         ("close billing weeks", close_due_weeks),
@@ -43,6 +45,10 @@ def _due_jobs() -> list[tuple[str, Callable[[], int]]]:
         ("reveal reviews", reveal_due),
         ("review reminders", send_review_reminders),
         ("expired login lockouts", purge_expired),
+        ("coverage shifts ahead", extend_horizons),
+        ("shift reminders", send_shift_reminders),
+        ("open shift alerts", alert_open_shifts),   # after the horizon grows, so new shifts are seen
+        ("unlogged shifts", ask_about_unlogged_shifts),
         # Last, so the mail the jobs above wrote goes out in the same run; it also retries failed mail.
         ("mail delivery", deliver_queued),
     ]

@@ -86,3 +86,25 @@ def test_seed_demo_includes_an_hourly_contract_with_paid_disputed_and_failed_the
     assert failed.payment_failed_at is not None and failed.engagement.status == S.COMPLETED
     assert last.over_limit_minutes == 90 and last.engagement.status in (S.DELIVERED, S.COMPLETED)
     assert ledger.check() == []
+
+
+def test_seed_demo_includes_a_coverage_schedule_with_holders_a_gap_and_a_past_record():
+    from marketplace.core.time import utcnow
+    from marketplace.schedules import calendar, records
+    from marketplace.schedules.demo import DEMO_SCHEDULE_TITLE
+    from marketplace.schedules.models import ScheduleBlock, Shift, ShiftSeat
+    from marketplace.tasks.models import Task
+
+    seed_demo(freelancers=4, businesses=1, seed=7)
+    task = db.session.scalar(select(Task).where(Task.title == DEMO_SCHEDULE_TITLE))
+    assert db.session.scalar(select(func.count()).select_from(ScheduleBlock).where(ScheduleBlock.task_id == task.id)) == 6
+    now = utcnow()
+    holders = set(db.session.scalars(select(ShiftSeat.holder_id).join(Shift).where(
+        Shift.task_id == task.id, Shift.starts_at > now, ShiftSeat.holder_id.is_not(None))))
+    assert len(holders) == 3
+    saturday_open = [s for s in calendar.open_shifts(task, now) if s.local_date.weekday() == 5]
+    assert saturday_open and all(s.open_seats == 1 for s in saturday_open)
+    figures = records.records_for(sorted(holders), now)
+    assert sum(r.missed for r in figures.values()) == 2 and sum(r.late_drops for r in figures.values()) == 2
+    assert all(r.kept > 0 for r in figures.values())
+    assert 0 < calendar.coverage(task, now).percent < 100

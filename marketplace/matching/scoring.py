@@ -37,6 +37,10 @@ class Candidate:
     last_active_at: datetime | None = None
     levels: dict[int, int] = field(default_factory=dict)     # skill id -> level
     spoken: dict[str, str] = field(default_factory=dict)     # language -> proficiency
+    # Coverage shifts over the last 90 days (marketplace/schedules/records.py): kept, and all
+    # that counted (kept + late drops + misses).
+    shifts_kept: int = 0
+    shifts_counted: int = 0
 
     @classmethod
     def from_profile(cls, profile: FreelancerProfile) -> "Candidate":
@@ -139,7 +143,9 @@ def score(task: Task, profile: Candidate, config, now: datetime | None = None) -
     rating = bayesian(profile.rating_sum, profile.rating_count, config["MATCH_RATING_PRIOR"],
                       config["MATCH_RATING_PRIOR_WEIGHT"])
     empathy = bayesian(profile.empathy_sum, profile.empathy_count, NEUTRAL_EMPATHY, 5 * 3)
-    on_time = bayesian(profile.on_time_count, profile.completed_count, ON_TIME_PRIOR, ON_TIME_PRIOR_WEIGHT)
+    # Reliability: engagements delivered on time and coverage shifts kept, shrunk together toward the prior.
+    on_time = bayesian(profile.on_time_count + profile.shifts_kept, profile.completed_count + profile.shifts_counted,
+                       ON_TIME_PRIOR, ON_TIME_PRIOR_WEIGHT)
     overlap = timezone_overlap(task, profile)
     window = task.work_hours_end - task.work_hours_start
     rate_part, rate_reason = _rate_fit(task, profile)
@@ -175,4 +181,7 @@ def score(task: Task, profile: Candidate, config, now: datetime | None = None) -
     if rate_reason:
         reasons.append(rate_reason)
     reasons.append(f"{overlap} h time-zone overlap")
+    if profile.shifts_counted:
+        reasons.append(f"kept {profile.shifts_kept} of {profile.shifts_counted} shift"
+                       f"{'s' if profile.shifts_counted != 1 else ''} in the last 90 days")
     return Match(candidate=profile, score=round(value, 4), parts=parts, reasons=reasons)

@@ -140,7 +140,16 @@ def load_candidates(ids: list[int]) -> list[Candidate]:
             select(FreelancerLanguage.freelancer_id, FreelancerLanguage.language, FreelancerLanguage.proficiency)
             .where(FreelancerLanguage.freelancer_id.in_(ids))):
         candidates[fid].spoken[language] = proficiency
+    _attach_shift_records(candidates)
     return list(candidates.values())
+
+
+def _attach_shift_records(candidates: dict[int, Candidate]) -> None:
+    """Kept and counted coverage shifts (the reliability part of the score)."""
+    from marketplace.core.time import app_now
+    from marketplace.schedules.records import records_for
+    for user_id, record in records_for(list(candidates), app_now()).items():
+        candidates[user_id].shifts_kept, candidates[user_id].shifts_counted = record.kept, record.total
 
 
 def _attach_profiles(matches: list[Match]) -> None:
@@ -251,6 +260,7 @@ def rank_tasks(profile: FreelancerProfile, task_ids: list[int] | None = None, li
                                .options(selectinload(Task.skills), selectinload(Task.languages),
                                         selectinload(Task.business))).all()
     candidate = Candidate.from_profile(profile)
+    _attach_shift_records({candidate.user_id: candidate})
     ranked = [(task, score(task, candidate, config)) for task in tasks]
     ranked.sort(key=lambda pair: (-pair[1].score, -pair[0].id))
     return ranked[:limit]

@@ -82,10 +82,14 @@ def _entry_input(form: EntryForm) -> services.EntryInput:
 
 
 def _prefilled_entry_form(zone_name: str, now: datetime) -> EntryForm:
-    """Today, the hour that just ended (to the quarter hour), in the specialist's zone: save is the second click."""
+    """Today, the hour that just ended (to the quarter hour), in the specialist's zone: save is the second click.
+    Query parameters (day, start, end, channel, memo) fill it in instead."""
     local_now = now.astimezone(zone_named(zone_name))
     end = local_now.replace(minute=local_now.minute - local_now.minute % 15, second=0, microsecond=0)
     start = end - timedelta(hours=1)
+    if request.args.get("day"):
+        # "Log time from this shift" links carry the shift's day, hours, channel and memo.
+        return EntryForm(formdata=request.args)
     form = EntryForm(formdata=None)
     form.day.data, form.start.data, form.end.data = start.date(), start.time(), end.time()
     return form

@@ -28,6 +28,8 @@ from marketplace.moderation.access import MFA_SESSION_KEY
 from marketplace.notifications.services import notify
 from marketplace.outbox.services import send_mail
 from marketplace.payments.models import Transfer
+from marketplace.schedules import blocks as schedule_blocks, claims as shift_claims
+from marketplace.schedules.models import Shift
 from marketplace.timesheets.models import TimeEntry
 from marketplace.timesheets.weeks import week_start
 from tests import factories
@@ -92,6 +94,8 @@ QUERY_ARGS = {
     "bidding.quote": ["task_id", "amount", "estimated_hours"],
     "accounts.login": ["next"], "accounts.reauthenticate": ["next"], "accounts.signup": ["role"],
     "moderation.two_factor": ["next"], "reports.new": ["back"],
+    "timesheets.show": ["week", "day", "start", "end", "channel", "memo"],
+    "schedules.task_schedule": ["week"], "schedules.find_specialists": ["shift"], "schedules.my_shifts": ["past"],
 }
 ALL_QUERY_ARGS = sorted({name for names in QUERY_ARGS.values() for name in names})
 
@@ -153,6 +157,18 @@ def build_world() -> World:
     db.session.flush()
     from marketplace.invoicing.closing import close_week, lock_contract
     invoice = close_week(lock_contract(hourly.id), last_week, now=opened + timedelta(minutes=1))
+    # A coverage schedule on the hourly task: two one-off shifts, held by the specialist and by a
+    # second specialist hired on the same task, with a swap offered between them.
+    first_day = hourly.task.start_date
+    schedule = [schedule_blocks.add_block(business, hourly.task, schedule_blocks.BlockInput(
+        None, day, 9 * 60, 17 * 60, "chat", 2), now=utcnow()) for day in (first_day, first_day + timedelta(days=1))]
+    second = create_hourly_contract(business, other_specialist)
+    second.task_id = hourly.task_id
+    db.session.flush()
+    shift, other_shift = (db.session.scalar(select(Shift).where(Shift.block_id == b.id)) for b in schedule)
+    seat = shift_claims.claim(specialist, shift, now=utcnow())
+    other_seat = shift_claims.claim(other_specialist, other_shift, now=utcnow())
+    swap = shift_claims.offer_swap(specialist, shift, other_seat.id, now=utcnow())
     users = {"business": business, "specialist": specialist, "operator": operator}
     ids = {
         "task_id": task.id, "bid_id": bid.id, "engagement_id": working.id, "thread_id": thread.id,
@@ -167,10 +183,12 @@ def build_world() -> World:
         "row_id": db.session.scalar(select(Transfer.id).where(Transfer.engagement_id == ended.id)) or ended.id,
         # An hourly contract's timesheet and one of its entries; last week's invoice and its payable.
         "entry_id": entry.id, "invoice_id": invoice.id, "payable_id": invoice.engagement_id,
+        # The coverage schedule.
+        "block_id": schedule[0].id, "shift_id": shift.id, "seat_id": seat.id, "swap_id": swap.id,
     }
     world = World(users, ids)
     world.ids.update(free_task=free_task.id, awaiting=awaiting.id, disputed=disputed.id, ended=ended.id,
-                     hourly_contract=hourly.id)
+                     hourly_contract=hourly.id, hourly_task=hourly.task_id)
     world.baselines = {
         "accounts.login": ("anonymous", {"email": "nobody@example.com", "password": "not-the-password-1"}),
         "accounts.signup": ("anonymous", {"role": "business", "full_name": "Ada Fuzz", "email": "ada@example.com",
@@ -218,6 +236,13 @@ def build_world() -> World:
         "billing.sandbox_card": ("business", {"behaviour": "succeeds"}),
         "invoicing.add_bonus": ("business", {"title": "Great week", "amount": "25"}),
         "invoicing.dispute": ("business", {"entries": "1", "reason": "Not worked."}),
+        "schedules.add_block": ("business", {"kind": "weekly", "weekday": "0", "on_date": "", "start": "09:00",
+                                             "end": "17:00", "channel": "chat", "seats": "1"}),
+        "schedules.edit_block": ("business", {"kind": "once", "weekday": "0", "on_date": first_day.isoformat(),
+                                              "start": "10:00", "end": "18:00", "channel": "chat", "seats": "2"}),
+        "schedules.assign": ("business", {"specialist_id": str(specialist.id)}),
+        "schedules.offer_swap": ("specialist", {"seat_id": str(other_seat.id)}),
+        "schedules.claim": ("specialist", {"series": "1"}),
     }
     return world
 
@@ -233,6 +258,8 @@ ENDPOINT_IDS = {   # where the default id would not reach the interesting code
     "billing.pay": {"payable_id": "awaiting"},
     **{f"invoicing.{name}": {"contract_id": "hourly_contract"}
        for name in ("invoice", "dispute", "add_bonus", "pause", "resume", "end")},
+    **{f"schedules.{name}": {"task_id": "hourly_task"}
+       for name in ("task_schedule", "add_block", "edit_block", "remove_block", "find_specialists")},
 }
 
 
