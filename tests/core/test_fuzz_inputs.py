@@ -217,6 +217,7 @@ def build_world() -> World:
         "timesheets.change_limit": ("business", {"hours": "12.5"}),
         "invoicing.add_bonus": ("business", {"title": "Great week", "amount": "25"}),
         "invoicing.dispute": ("business", {"entries": "1", "reason": "Not worked."}),
+        "billing.sandbox_card": ("business", {"behaviour": "succeeds"}),
     }
     return world
 
@@ -231,6 +232,7 @@ ENDPOINT_IDS = {   # where the default id would not reach the interesting code
        for name in ("show", "log", "edit", "delete", "change_limit")},
     **{f"invoicing.{name}": {"contract_id": "hourly_contract"}
        for name in ("invoice", "dispute", "add_bonus", "pause", "resume", "end")},
+    "billing.pay": {"payable_id": "awaiting"},
 }
 
 
