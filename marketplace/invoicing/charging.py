@@ -21,6 +21,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from marketplace.contracts.models import Contract, ContractStatus
+from marketplace.core.errors import Conflict
 from marketplace.core.money import format_money
 from marketplace.core.time import app_now, as_utc
 from marketplace.engagements import transitions
@@ -147,8 +148,11 @@ def settle_funded(now: datetime | None = None) -> int:
         .order_by(Engagement.id)).all()
     done = 0
     for payable in funded:
-        with db.session.begin_nested():
-            done += settle_funded_payable(payable, now)
+        try:
+            with db.session.begin_nested():
+                done += settle_funded_payable(payable, now)
+        except Conflict:
+            continue   # e.g. frozen by a card dispute: left as it is, tried again at the next run
     return done
 
 

@@ -6,7 +6,7 @@ from wtforms import DecimalField, SelectMultipleField, StringField, SubmitField,
 from wtforms.validators import DataRequired, InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from marketplace.core.forms import MinorUnits, single_line
+from marketplace.core.forms import MinorUnits, coerce_id, single_line
 
 
 class BonusForm(FlaskForm):
@@ -20,7 +20,7 @@ class BonusForm(FlaskForm):
 
 
 class DisputeEntriesForm(FlaskForm):
-    entries = SelectMultipleField("Entries", coerce=int, option_widget=CheckboxInput(), widget=ListWidget(),
+    entries = SelectMultipleField("Entries", coerce=coerce_id, option_widget=CheckboxInput(), widget=ListWidget(),
                                   validate_choice=False,
                                   validators=[DataRequired("Choose at least one entry to dispute.")])
     reason = TextAreaField("What is wrong with these entries?",
