@@ -27,6 +27,7 @@ from sqlalchemy import update
 from marketplace.accounts.models import AccountStatus, User
 from marketplace.bidding.models import Bid, BidStatus
 from marketplace.bidding.services import bid_total, decline_pending_bids
+from marketplace.accounts.confirmation import require_confirmed_email
 from marketplace.core.errors import Conflict, Forbidden
 from marketplace.core.money import format_money, split_fee
 from marketplace.core.time import utcnow
@@ -51,6 +52,7 @@ def accept_bid(actor: User, bid: Bid, seen_amount: int | None = None,
         raise Forbidden("Only the business that posted this task can hire for it.")
     if actor.status != AccountStatus.ACTIVE:
         raise Forbidden("This account is suspended.")
+    require_confirmed_email(actor, "hire")
     if task.status != TaskStatus.OPEN:
         raise Conflict(ALREADY_FILLED if task.status == TaskStatus.IN_PROGRESS
                        else "This task is not open for hiring.")

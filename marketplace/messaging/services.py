@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from marketplace.accounts.models import AccountStatus, User
+from marketplace.accounts.confirmation import require_confirmed_email
 from marketplace.core.errors import Forbidden, NotFound, ValidationFailed
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
@@ -157,6 +158,7 @@ def post_message(actor: User, thread: Thread, body: str) -> Message:
     _require_participant(actor, thread)
     if actor.status != AccountStatus.ACTIVE:
         raise Forbidden("Suspended accounts can't send messages.")
+    require_confirmed_email(actor, "send messages")
     text = clean_body(body)
     if not text:
         raise ValidationFailed("Write a message before sending.", field="body")

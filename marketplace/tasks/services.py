@@ -13,6 +13,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import AccountStatus, User
+from marketplace.accounts.confirmation import require_confirmed_email
 from marketplace.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.core.money import format_money
 from marketplace.core.reference import CHANNELS, LANGUAGES
@@ -159,6 +160,7 @@ def _apply(task: Task, data: TaskData) -> None:
 def create_task(actor: User, data: TaskData) -> Task:
     """A new task, saved as a draft."""
     _require_business(actor)
+    require_confirmed_email(actor, "post tasks")
     validate_task_data(data)
     task = Task(business_id=actor.id, status=TaskStatus.DRAFT, moderation_status=ModerationStatus.APPROVED)
     task.skills, task.languages = [], []
@@ -218,6 +220,7 @@ def _has_pending_bids(task: Task) -> bool:
 
 def publish_task(actor: User, task: Task) -> None:
     _require_owner(actor, task)
+    require_confirmed_email(actor, "publish tasks")
     if task.status != TaskStatus.DRAFT:
         raise Conflict("Only a draft can be published.")
     if task.start_date <= utcnow().date():
