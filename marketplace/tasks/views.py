@@ -9,6 +9,7 @@ from marketplace.bidding.forms import ActionForm, BidForm, DeclineForm
 from marketplace.core.errors import DomainError, Forbidden
 from marketplace.core.forms import attach_error, bounded_int
 from marketplace.core.money import parse_major, to_major
+from marketplace.core.time import TIMEZONES
 from marketplace.extensions import cache, db
 from marketplace.profiles.services import all_skills, skill_options
 from marketplace.tasks import search, services
@@ -41,11 +42,14 @@ def browse():
             params.sort = "newest"
         page = search.search_tasks(params, page=page_number, per_page=per_page)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
+    if page.page > page.pages and page.total and not page.items:
+        # Past the last page (an old bookmark, a hand-typed number): show the last page there is.
+        return redirect(url_for("tasks.browse", page=page.pages, **args))
     sorts = dict(search.SORTS)
     if not (current_user.is_authenticated and current_user.is_freelancer):
         sorts.pop("best")
     return render_template("tasks/browse.html", page=page, params=params, skill_options=skill_options(), args=args,
-                           sorts=sorts)
+                           sorts=sorts, timezones=[(zone, zone) for zone in TIMEZONES])
 
 
 @bp.get("/tasks/<int:task_id>/matches")
