@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from marketplace.accounts.models import AccountStatus, Role, User
 from marketplace.bidding.models import Bid, BidStatus, Invitation, InvitationStatus
 from marketplace.accounts.confirmation import confirmation_refusal, require_confirmed_email
+from marketplace.core.text import excerpt
 from marketplace.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.core.money import format_money, split_fee
 from marketplace.core.time import utcnow
@@ -154,7 +155,7 @@ def announce_bid(bid: Bid) -> None:
     get_or_create_thread(task, bid.freelancer_id)
     total = bid_total(task, bid.amount, bid.estimated_hours)
     notify(task.business_id, "new_bid", f"New proposal from {bid.freelancer.full_name} on “{task.title}”",
-           f"{format_money(total, task.currency)} total. {bid.cover_note[:200]}", f"/tasks/{task.id}#bid-{bid.id}")
+           f"{format_money(total, task.currency)} total. {excerpt(bid.cover_note, 200)}", f"/tasks/{task.id}#bid-{bid.id}")
 
 
 def get_bid_for(actor: User, bid_id: int) -> Bid:
@@ -301,7 +302,7 @@ def invite(actor: User, task: Task, freelancer_id: int, message: str = "", *, au
     from marketplace.messaging.services import get_or_create_thread
     get_or_create_thread(task, freelancer_id)
     notify(freelancer, "invitation", f"You're invited to “{task.title}”",
-           message.strip()[:300] or "A business thinks you'd be a great fit. Take a look and send a proposal.",
+           excerpt(message, 300) or "A business thinks you'd be a great fit. Take a look and send a proposal.",
            "/invitations")
     return invitation
 

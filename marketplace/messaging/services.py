@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from marketplace.accounts.models import AccountStatus, User
 from marketplace.accounts.confirmation import require_confirmed_email
+from marketplace.core.text import excerpt
 from marketplace.core.errors import Forbidden, NotFound, ValidationFailed
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
@@ -201,8 +202,7 @@ def _as_utc(moment: datetime) -> datetime:
 
 
 def _preview(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= PREVIEW_LENGTH else flat[:PREVIEW_LENGTH - 1] + "…"
+    return excerpt(text, PREVIEW_LENGTH)
 
 
 def _advance_read_marker(thread_id: int, user_id: int, message_id: int) -> None:

@@ -91,7 +91,10 @@ def test_post_find_bid_hire(new_page, live_server: str, approve_held_task):
     proposal = business.locator("#proposals")
     expect(proposal).to_contain_text("Lucía Fernández")
     expect(proposal).to_contain_text("$850.00")
-    proposal.get_by_role("button", name="Accept and hire").click()
+    proposal.get_by_role("link", name="Accept and hire…").click()
+    # The confirmation step names the terms before anything happens.
+    expect(business.get_by_test_id("confirm-step")).to_contain_text("You fund $850.00 next")
+    business.get_by_test_id("confirm-step").get_by_role("button", name="Accept and hire").click()
     expect(business.locator("main .alert").first).to_contain_text("Hired!")
     expect(business.locator("main")).to_contain_text("awaiting funding")
     expect(business.locator("main")).to_contain_text("Next step: fund this engagement")

@@ -53,7 +53,9 @@ def test_fund_deliver_approve_payout_receipt(new_page, live_server: str, tmp_pat
     expect(specialist.locator("main .alert").first).to_contain_text("Proposal sent")
 
     business.goto(task_url)
-    business.locator("#proposals").get_by_role("button", name="Accept and hire").click()
+    business.locator("#proposals").get_by_role("link", name="Accept and hire…").click()
+    # The confirmation step names the terms before anything happens.
+    business.get_by_test_id("confirm-step").get_by_role("button", name="Accept and hire").click()
     expect(business.locator("main .alert").first).to_contain_text("Hired!")
     engagement_url = business.url
 
@@ -72,6 +74,8 @@ def test_fund_deliver_approve_payout_receipt(new_page, live_server: str, tmp_pat
 
     business.reload()
     expect(business.locator("#next-step")).to_contain_text("212 chats")
+    business.get_by_role("link", name="Approve and release $850.00…").click()
+    expect(business.get_by_test_id("confirm-step")).to_contain_text("can't be undone")
     business.get_by_role("button", name="Approve and release $850.00").click()
     expect(business.locator("main .alert").first).to_contain_text("Approved")
     expect(business.locator("#timeline")).to_contain_text("Approved by the business")
