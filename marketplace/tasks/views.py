@@ -96,6 +96,9 @@ def new():
     form.set_skill_choices(all_skills())
     if request.method == "GET":
         form.languages.data = ["en"]
+        company = current_user.business_profile
+        if company is not None and company.timezone:
+            form.timezone.data = company.timezone   # a new task starts in the company's time zone
     if form.validate_on_submit():
         try:
             task = services.create_task(current_user, _form_to_data(form))
