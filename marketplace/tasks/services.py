@@ -291,7 +291,7 @@ def _require_owner(actor: User, task: Task) -> None:
 def _load(task_id: int) -> Task | None:
     return db.session.scalar(select(Task).where(Task.id == task_id)
                              .options(selectinload(Task.skills), selectinload(Task.languages),
-                                      selectinload(Task.business)))
+                                      selectinload(Task.business).joinedload(User.business_profile)))
 
 
 def get_task_for(actor: User | None, task_id: int) -> Task:

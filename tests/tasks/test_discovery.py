@@ -217,10 +217,11 @@ def test_budget_filter_at_the_upper_bound_is_used(client, catalogue):
 
 @pytest.mark.parametrize("page_number", ["99999999999999999999", "10001", "-99999999999999999999"])
 def test_out_of_range_page_numbers_do_not_crash(client, catalogue, page_number):
-    response = client.get("/tasks", query_string={"page": page_number})
+    response = client.get("/tasks", query_string={"page": page_number}, follow_redirects=True)
     assert response.status_code == 200
     listed = titles_in(text(response), CATALOGUE)
-    assert listed == ([] if not page_number.startswith("-") else titles_in(text(client.get("/tasks")), CATALOGUE))
+    # Past the end: the last page (here the only one), as the first page is for numbers below 1.
+    assert listed == titles_in(text(client.get("/tasks")), CATALOGUE)
 
 
 # --- the specialist directory ----------------------------------------------------------------------
