@@ -257,14 +257,26 @@ def cancel_task(actor: User, task: Task) -> int:
     return decline_pending_bids(task, "The business cancelled this task.")
 
 
+def can_close(task: Task) -> bool:
+    """An open task closes once someone was hired on it: to stop hiring while the work goes on, or, when
+    every contract has ended, to finish it (a task with nobody hired is cancelled instead)."""
+    from marketplace.contracts.lifecycle import ended_contracts
+    return task.status == TaskStatus.OPEN and (task.filled_seats > 0 or ended_contracts(task.id) > 0)
+
+
 def close_task(actor: User, task: Task) -> int:
-    """Stop hiring on an open task that has at least one hire; the work goes on. Returns declined bids."""
+    """Stop hiring on an open task that has a hire: in progress while contracts run, closed (completed
+    or cancelled, contracts/lifecycle.closing_status) when they have all ended. Returns declined bids."""
+    from marketplace.contracts.lifecycle import closing_status, running_contracts
     _require_owner(actor, task)
     if task.status != TaskStatus.OPEN:
         raise Conflict("Only an open task can be closed to new bids.")
-    _transition(task, [Task.status == TaskStatus.OPEN, Task.filled_seats > 0],
-                {"status": TaskStatus.IN_PROGRESS, "closed_at": utcnow()},
-                "Nobody is hired yet: cancel the task instead if you no longer need it.")
+    if not can_close(task):
+        raise Conflict("Nobody is hired yet: cancel the task instead if you no longer need it.")
+    final = TaskStatus.IN_PROGRESS if running_contracts(task.id) else closing_status(task.id)
+    _transition(task, [Task.status == TaskStatus.OPEN, Task.filled_seats == task.filled_seats],
+                {"status": final, "closed_at": utcnow()},
+                "Someone was hired or finished a moment ago. Reload the task and try again.")
     from marketplace.bidding.services import decline_pending_bids
     return decline_pending_bids(task, "The business stopped hiring for this task.")
 

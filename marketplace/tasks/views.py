@@ -150,6 +150,7 @@ def show(task_id: int):
     actor = _actor()
     task = services.get_task_for(actor, task_id)
     context = {"task": task, "action_form": ActionForm(), "is_owner": services.is_owner(actor, task)}
+    context["can_close"] = context["is_owner"] and services.can_close(task)
     if context["is_owner"]:
         context["bids"] = bidding.bids_for_task(actor, task)
         context["invitations"] = bidding.invitations_on(actor, task)
@@ -209,7 +210,10 @@ def cancel(task_id: int):
 @bp.post("/tasks/<int:task_id>/close")
 @login_required
 def close(task_id: int):
-    return _owner_action(task_id, services.close_task, "Hiring closed. Pending proposals were declined politely.")
+    return _owner_action(task_id, services.close_task,
+                         lambda task: "Hiring closed. Pending proposals were declined politely."
+                         if task.status.value == "in_progress" else
+                         f"Task closed ({task.status.value}). Pending proposals were declined politely.")
 
 
 @bp.get("/tasks/mine")
