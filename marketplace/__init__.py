@@ -161,8 +161,9 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def inject_globals():
+        from marketplace.core.urls import public_url
         return {"site_name": app.config["SITE_NAME"], "ref": reference, "nav_counts": _nav_counts,
-                "failed_mail_count": _failed_mail_count}
+                "failed_mail_count": _failed_mail_count, "public_url": public_url}
 
 
 def _failed_mail_count() -> int:

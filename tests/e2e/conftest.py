@@ -200,3 +200,35 @@ def new_page(browser, request):
 def page(new_page):
     """One fresh browser context and page."""
     return new_page()
+
+
+# --- accessibility: axe-core (an npm devDependency, installed by `npm ci` in `make test`) -------------
+
+AXE_SCRIPT = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE_SCRIPT.exists():
+        pytest.skip(f"{AXE_SCRIPT.relative_to(REPO_ROOT)} is missing: run `npm ci` in the repository root "
+                    "(`make test` does it when npm is installed)")
+    return AXE_SCRIPT.read_text()
+
+
+def axe_violations(page, axe_source: str) -> list[str]:
+    """axe-core's violations on the page as it is now, one readable line per rule and element.
+
+    The script is evaluated through the DevTools protocol, so the app's Content-Security-Policy
+    (scripts from 'self' only) stays on and is tested as served."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(f"() => {{ {axe_source}\n;window.axe = axe; }}")
+    results = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+                            ".map(v => ({id: v.id, impact: v.impact, help: v.help,"
+                            " nodes: v.nodes.map(n => n.target.join(' ') + ' :: ' + n.failureSummary)}))")
+    return [f"{page.url} [{v['impact']}] {v['id']}: {v['help']} -> {node}"
+            for v in results for node in v["nodes"][:5]]
+
+
+def assert_accessible(page, axe_source: str) -> None:
+    problems = axe_violations(page, axe_source)
+    assert not problems, "axe-core found accessibility violations:\n" + "\n".join(problems)
