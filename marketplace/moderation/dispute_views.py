@@ -93,6 +93,7 @@ def _render_case(engagement_id: int, form: DecisionForm | None = None, error: Va
         form = DecisionForm()
         if case.is_open and not form.refund.data and not form.release.data:
             form.refund.data, form.release.data = "0.00", f"{to_major(case.held)}"
+    form.confirm.data = False   # a refused decision is confirmed again, for the split as corrected
     return render_template("moderation/disputes_show.html", case=case, engagement=case.engagement, form=form,
                            error=error), 400 if error else 200
 

@@ -257,11 +257,18 @@ def cancel_task(actor: User, task: Task) -> int:
     return decline_pending_bids(task, "The business cancelled this task.")
 
 
-def can_close(task: Task) -> bool:
+def can_close(task: Task, bids: list | None = None) -> bool:
     """An open task closes once someone was hired on it: to stop hiring while the work goes on, or, when
-    every contract has ended, to finish it (a task with nobody hired is cancelled instead)."""
+    every contract has ended, to finish it (a task with nobody hired is cancelled instead). `bids`, when
+    the caller has the task's proposals loaded already, answers "was anyone hired" without a query."""
     from marketplace.contracts.lifecycle import ended_contracts
-    return task.status == TaskStatus.OPEN and (task.filled_seats > 0 or ended_contracts(task.id) > 0)
+    if task.status != TaskStatus.OPEN:
+        return False
+    if task.filled_seats > 0:
+        return True
+    if bids is not None:
+        return any(bid.status.value == "accepted" for bid in bids)
+    return ended_contracts(task.id) > 0
 
 
 def close_task(actor: User, task: Task) -> int:

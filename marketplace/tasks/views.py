@@ -150,9 +150,9 @@ def show(task_id: int):
     actor = _actor()
     task = services.get_task_for(actor, task_id)
     context = {"task": task, "action_form": ActionForm(), "is_owner": services.is_owner(actor, task)}
-    context["can_close"] = context["is_owner"] and services.can_close(task)
     if context["is_owner"]:
         context["bids"] = bidding.bids_for_task(actor, task)
+        context["can_close"] = services.can_close(task, context["bids"])
         context["invitations"] = bidding.invitations_on(actor, task)
         context["decline_form"] = DeclineForm()
     elif actor is not None and actor.is_freelancer:

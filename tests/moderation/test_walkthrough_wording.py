@@ -32,3 +32,18 @@ def test_a_resolved_dispute_shows_the_fee_charged_on_what_was_released(client, l
     page = plain(client.get(f"/moderation/disputes/{e.id}"))
     assert "$32.00 charged on the $320.00 released" in page
     assert "on the full amount" not in page
+
+
+def test_resolving_a_dispute_needs_the_confirmation_box_ticked(client, login_operator):
+    from marketplace.engagements.models import EngagementStatus
+    e = disputed(45_678)
+    login_operator(factories.create_operator())
+    response = client.post(f"/moderation/disputes/{e.id}/decide",
+                           data={"refund": "456.78", "release": "0", "note": "Refund all."})
+    assert response.status_code == 400
+    body = plain(response)
+    assert "Tick the box to confirm the split" in body
+    assert 'id="confirm" name="confirm" required type="checkbox" value="y">' in response.get_data(as_text=True) \
+        or 'checked' not in response.get_data(as_text=True).split('id="confirm"')[1].split(">")[0]
+    db.session.refresh(e)
+    assert e.status == EngagementStatus.DISPUTED

@@ -74,5 +74,7 @@ def test_the_company_describes_itself_and_new_tasks_start_in_its_time_zone(clien
     db.session.refresh(profile)
     assert profile.description == "We sell e-bikes and answer every rider kindly."
     assert "We sell e-bikes" in client.get("/profile/edit").get_data(as_text=True)
+    task = factories.create_task(business)
+    assert "We sell e-bikes and answer every rider kindly." in plain(client.get(f"/tasks/{task.id}"))
     form = client.get("/tasks/new").get_data(as_text=True)
     assert '<option selected value="Europe/Berlin">' in form or '<option value="Europe/Berlin" selected>' in form
