@@ -99,7 +99,7 @@ def accept_bid(actor: User, bid: Bid, seen_amount: int | None = None,
     from marketplace.messaging.services import link_engagement
     link_engagement(task.id, bid.freelancer_id, engagement.id)
     notify(bid.freelancer_id, "hired", f"You're hired for “{task.title}”",
-           f"{actor.full_name} accepted your proposal: {format_money(amount, task.currency)}, of which you "
+           f"{actor.public_name} accepted your proposal: {format_money(amount, task.currency)}, of which you "
            f"receive {format_money(payout, task.currency)} after the platform fee. Work starts once the "
            "business funds the engagement.", f"/engagements/{engagement.id}")
 
