@@ -98,7 +98,7 @@ def test_fund_deliver_approve_payout_receipt(new_page, live_server: str, tmp_pat
     receipt = business.locator("#receipt")
     expect(receipt).to_contain_text("Total paid")
     expect(receipt).to_contain_text("$850.00")
-    expect(receipt).to_contain_text("1000 bps")
+    expect(receipt).to_contain_text("platform fee (10%")
 
     # The books balance on the server's database after the journey.
     databases = sorted(tmp_path_factory.getbasetemp().glob("e2e*/e2e.sqlite3"), key=os.path.getmtime)
