@@ -7,6 +7,7 @@ Chromium at /usr/bin/chromium; we never run `playwright install`.
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -232,3 +233,47 @@ def axe_violations(page, axe_source: str) -> list[str]:
 def assert_accessible(page, axe_source: str) -> None:
     problems = axe_violations(page, axe_source)
     assert not problems, "axe-core found accessibility violations:\n" + "\n".join(problems)
+
+
+# --- the demo data, for pages that need content (accessibility, browsing) ------------------------------
+
+_DEMO_IDS = """
+import json
+from sqlalchemy import select
+from marketplace import create_app
+from marketplace.accounts.models import User
+from marketplace.demo import DEMO_LOGINS
+from marketplace.engagements.models import Engagement
+from marketplace.extensions import db
+from marketplace.messaging.models import Thread
+from marketplace.tasks.models import Task
+
+app = create_app()
+with app.app_context():
+    business = db.session.scalar(select(User).where(User.email == DEMO_LOGINS["business"]))
+    specialist = db.session.scalar(select(User).where(User.email == DEMO_LOGINS["freelancer"]))
+    open_task = db.session.scalar(select(Task).where(Task.business_id == business.id, Task.status == "open")
+                                  .order_by(Task.id))
+    filled = db.session.scalar(select(Task).where(Task.business_id == business.id, Task.status == "in_progress")
+                               .order_by(Task.id))
+    engagement = db.session.scalar(select(Engagement).where(Engagement.business_id == business.id,
+                                                            Engagement.freelancer_id == specialist.id,
+                                                            Engagement.status == "completed").order_by(Engagement.id))
+    thread = db.session.scalar(select(Thread).where(Thread.business_id == business.id,
+                                                    Thread.freelancer_id == specialist.id).order_by(Thread.id))
+    print(json.dumps({"task": open_task.id, "filled_task": filled.id, "specialist": specialist.id, "engagement": engagement.id,
+                      "thread": thread.id}))
+"""
+
+
+@pytest.fixture(scope="session")
+def demo(live_server):
+    """The demo data (`flask seed-demo`, small) in the live server's database, and ids of pages to visit."""
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    result = subprocess.run(flask + ["seed-demo", "--freelancers", "12", "--businesses", "3"], cwd=REPO_ROOT,
+                            env=SERVER_ENV, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    ids = subprocess.run([sys.executable, "-c", _DEMO_IDS], cwd=REPO_ROOT, env=SERVER_ENV, stdin=subprocess.DEVNULL,
+                         capture_output=True, text=True, timeout=60)
+    assert ids.returncode == 0, ids.stderr[-2000:]
+    return json.loads(ids.stdout.strip().splitlines()[-1])

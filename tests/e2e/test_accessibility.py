@@ -6,13 +6,9 @@ with proposals, engagements in every state, threads, notifications, payments and
 """
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
-from tests.e2e.conftest import REPO_ROOT, SERVER_ENV, assert_accessible, axe_violations
+from tests.e2e.conftest import assert_accessible, axe_violations
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (make install-dev)")
 expect = sync_api.expect
@@ -20,44 +16,6 @@ expect = sync_api.expect
 pytestmark = pytest.mark.e2e
 
 DEMO_PASSWORD = "demo-support-2026"
-
-_IDS = """
-import json
-from sqlalchemy import select
-from marketplace import create_app
-from marketplace.accounts.models import User
-from marketplace.demo import DEMO_LOGINS
-from marketplace.engagements.models import Engagement
-from marketplace.extensions import db
-from marketplace.messaging.models import Thread
-from marketplace.tasks.models import Task
-
-app = create_app()
-with app.app_context():
-    business = db.session.scalar(select(User).where(User.email == DEMO_LOGINS["business"]))
-    specialist = db.session.scalar(select(User).where(User.email == DEMO_LOGINS["freelancer"]))
-    open_task = db.session.scalar(select(Task).where(Task.business_id == business.id, Task.status == "open")
-                                  .order_by(Task.id))
-    engagement = db.session.scalar(select(Engagement).where(Engagement.business_id == business.id,
-                                                            Engagement.freelancer_id == specialist.id,
-                                                            Engagement.status == "completed").order_by(Engagement.id))
-    thread = db.session.scalar(select(Thread).where(Thread.business_id == business.id,
-                                                    Thread.freelancer_id == specialist.id).order_by(Thread.id))
-    print(json.dumps({"task": open_task.id, "specialist": specialist.id, "engagement": engagement.id,
-                      "thread": thread.id}))
-"""
-
-
-@pytest.fixture(scope="module")
-def demo(live_server):
-    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
-    result = subprocess.run(flask + ["seed-demo", "--freelancers", "12", "--businesses", "3"], cwd=REPO_ROOT,
-                            env=SERVER_ENV, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
-    ids = subprocess.run([sys.executable, "-c", _IDS], cwd=REPO_ROOT, env=SERVER_ENV, stdin=subprocess.DEVNULL,
-                         capture_output=True, text=True, timeout=60)
-    assert ids.returncode == 0, ids.stderr[-2000:]
-    return json.loads(ids.stdout.strip().splitlines()[-1])
 
 
 def _log_in(page, base: str, email: str) -> None:

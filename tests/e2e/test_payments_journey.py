@@ -59,6 +59,13 @@ def test_fund_deliver_approve_payout_receipt(new_page, live_server: str, tmp_pat
     expect(business.locator("main .alert").first).to_contain_text("Hired!")
     engagement_url = business.url
 
+    # A declined card first: the business is told why; the old checkout page is closed afterwards.
+    business.get_by_role("button", name="Fund $850.00").click()
+    declined_checkout = business.url
+    business.get_by_role("button", name="Simulate a declined card").click()
+    expect(business.locator("main .alert").first).to_contain_text("declined")
+    expect(business.locator("#timeline")).to_contain_text("Payment failed")
+
     # Fund on the sandbox checkout, which says plainly that it is test mode.
     business.get_by_role("button", name="Fund $850.00").click()
     expect(business.get_by_role("heading", name="Pay $850.00")).to_be_visible()
@@ -67,7 +74,16 @@ def test_fund_deliver_approve_payout_receipt(new_page, live_server: str, tmp_pat
     expect(business.locator("main .alert").first).to_contain_text("Payment received (test mode)")
     expect(business.locator("#next-step")).to_contain_text("held by the platform")
 
+    business.goto(declined_checkout)
+    expect(business.get_by_test_id("checkout-closed")).to_contain_text("The engagement has been paid since")
+    expect(business.get_by_role("button", name="Pay $850.00 (test mode)")).to_have_count(0)
+    expect(business.get_by_role("button", name="Simulate a declined card")).to_have_count(0)
+    business.goto(engagement_url)
+
     specialist.goto(engagement_url)
+    # The card decline is the business's own affair: not on the specialist's timeline.
+    expect(specialist.locator("#timeline")).not_to_contain_text("Payment failed")
+    expect(specialist.locator("#timeline")).not_to_contain_text("declined")
     specialist.locator("#deliver-note").fill("Covered Saturday and Sunday: 212 chats, summary in the thread.")
     specialist.get_by_role("button", name="Deliver the work").click()
     expect(specialist.locator("main .alert").first).to_contain_text("Delivered")
