@@ -10,7 +10,7 @@ PORT   ?= 5000
 # unless PUBLIC_BASE_URL is set (to the public address behind a proxy, say).
 export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test install install-dev db demo bench clean
+.PHONY: run test install install-dev browser-checks db demo bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,13 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# axe-core (package.json) for the browser tests' accessibility checks. Without npm those checks are
+# skipped with a note saying so; everything else still runs.
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund; \
+	else echo "npm not found: the accessibility checks (axe-core) will be skipped. Install Node.js and npm to run them."; fi
+browser-checks: node_modules/.package-lock.json
+
 db: install
 	mkdir -p instance
 	$(FLASK) db upgrade
@@ -40,7 +47,7 @@ run: demo
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 # SQLite always; PostgreSQL too when TEST_DATABASE_URL is set. Browser tests run in the SQLite pass.
-test: install-dev
+test: install-dev browser-checks
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== PostgreSQL: $$TEST_DATABASE_URL"; \
@@ -59,4 +66,4 @@ bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache node_modules

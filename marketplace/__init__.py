@@ -61,12 +61,13 @@ def register_extensions(app: Flask) -> None:
     from flask_talisman import Talisman
 
     from marketplace.core.ratelimit import init_rate_limits
-    from marketplace.extensions import bootstrap, cache, csrf, db, login_manager, migrate
+    from marketplace.extensions import bootstrap, cache, compress, csrf, db, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db)
     csrf.init_app(app)
     bootstrap.init_app(app)
+    compress.init_app(app)
     cache.init_app(app)
     init_rate_limits(app)
     # One Talisman per app: it keeps its options on the instance, so a shared
@@ -169,8 +170,9 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def inject_globals():
+        from marketplace.core.urls import public_url
         return {"site_name": app.config["SITE_NAME"], "ref": reference, "nav_counts": _nav_counts,
-                "failed_mail_count": _failed_mail_count}
+                "failed_mail_count": _failed_mail_count, "public_url": public_url}
 
 
 def _failed_mail_count() -> int:

@@ -560,7 +560,9 @@ def _ensure_demo_accounts(skills: list[Skill]) -> bool:
     business = create_user(DEMO_LOGINS["business"], DEMO_PASSWORD, "Bea Lindqvist", Role.BUSINESS, verified=True)
     update_business_profile(business, db.session.get(BusinessProfile, business.id), BusinessProfileData(
         company_name="Brightline Home Internet", website="https://brightline.example", industry="Telecom",
-        size="51-200", timezone="Europe/Berlin"))
+        size="51-200", timezone="Europe/Berlin",
+        description="Fibre and cable internet for 40,000 homes in Berlin and Brandenburg. Many of our customers "
+                    "are not technical, so we hire patient people who explain routers without jargon."))
     freelancer = create_user(DEMO_LOGINS["freelancer"], DEMO_PASSWORD, "Lucía Fernández", Role.FREELANCER,
                              verified=True)
     by_slug = {s.slug: s.id for s in skills}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_bootstrap import Bootstrap5
+from flask_compress import Compress
 from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -44,6 +45,8 @@ migrate = Migrate(render_as_batch=True, compare_type=True, include_object=includ
 login_manager = LoginManager()
 csrf = CSRFProtect()
 bootstrap = Bootstrap5()
+# Pages, CSS and JavaScript compressed for browsers that accept it (Bootstrap's CSS goes from 230 to 30 kB).
+compress = Compress()
 # Short-lived page cache for anonymous visitors of public listings (see tasks/views.py).
 cache = Cache()
 # request.remote_addr only: X-Forwarded-For is honoured solely through ProxyFix,

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, DateTime, Enum, Integer, String, UniqueConstraint, func
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
@@ -64,6 +64,16 @@ class User(UserMixin, db.Model):
     suspension_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
                                                  server_default=func.current_timestamp())
+
+    # A business's company profile (profiles/models.py), for the name it is known by on the marketplace.
+    business_profile = relationship("BusinessProfile", uselist=False, viewonly=True, lazy="select")
+
+    @property
+    def public_name(self) -> str:
+        """The name others see: a business's company name (from its profile), else the person's name."""
+        if self.role == Role.BUSINESS and self.business_profile is not None and self.business_profile.company_name:
+            return self.business_profile.company_name
+        return self.full_name
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"

@@ -15,6 +15,8 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import AccountStatus, Role, User
 from marketplace.bidding.models import Bid, BidStatus, Invitation, InvitationStatus
+from marketplace.accounts.confirmation import confirmation_refusal, require_confirmed_email
+from marketplace.core.text import excerpt
 from marketplace.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.core.money import format_money, split_fee
 from marketplace.core.time import utcnow
@@ -70,6 +72,9 @@ def bid_refusal(user: User | None, task: Task) -> str | None:
         return "This account is suspended."
     if user.id == task.business_id:
         return "You can't bid on your own task."
+    unconfirmed = confirmation_refusal(user, "send proposals")
+    if unconfirmed:
+        return unconfirmed
     if (task.status != TaskStatus.OPEN or not task.is_visible_publicly
             or task.business.status != AccountStatus.ACTIVE):
         return "This task is not taking proposals."
@@ -115,6 +120,7 @@ def _validate_terms(task: Task, amount: int, estimated_hours: int | None, cover_
 
 def place_bid(actor: User, task: Task, *, amount: int, estimated_hours: int | None, cover_note: str,
               availability_note: str = "") -> Bid:
+    require_confirmed_email(actor, "send proposals")
     refusal = bid_refusal(actor, task)
     if refusal:
         raise Conflict(refusal) if actor.is_freelancer else Forbidden(refusal)
@@ -149,7 +155,7 @@ def announce_bid(bid: Bid) -> None:
     get_or_create_thread(task, bid.freelancer_id)
     total = bid_total(task, bid.amount, bid.estimated_hours)
     notify(task.business_id, "new_bid", f"New proposal from {bid.freelancer.full_name} on “{task.title}”",
-           f"{format_money(total, task.currency)} total. {bid.cover_note[:200]}", f"/tasks/{task.id}#bid-{bid.id}")
+           f"{format_money(total, task.currency)} total. {excerpt(bid.cover_note, 200)}", f"/tasks/{task.id}#bid-{bid.id}")
 
 
 def get_bid_for(actor: User, bid_id: int) -> Bid:
@@ -272,6 +278,8 @@ def bids_of(actor: User) -> list[Bid]:
 def invite(actor: User, task: Task, freelancer_id: int, message: str = "", *, automatic: bool = False) -> Invitation:
     if actor.id != task.business_id:
         raise Forbidden("Only the business that posted this task can invite specialists to it.")
+    if not automatic:
+        require_confirmed_email(actor, "invite specialists")
     if task.status != TaskStatus.OPEN or not task.is_visible_publicly:
         raise Conflict("Publish the task before inviting specialists.")
     if task.filled_seats >= task.seats:
@@ -294,7 +302,7 @@ def invite(actor: User, task: Task, freelancer_id: int, message: str = "", *, au
     from marketplace.messaging.services import get_or_create_thread
     get_or_create_thread(task, freelancer_id)
     notify(freelancer, "invitation", f"You're invited to “{task.title}”",
-           message.strip()[:300] or "A business thinks you'd be a great fit. Take a look and send a proposal.",
+           excerpt(message, 300) or "A business thinks you'd be a great fit. Take a look and send a proposal.",
            "/invitations")
     return invitation
 

@@ -146,6 +146,35 @@ def decline(bid_id: int):
     return _back_to_task(bid, "#proposals")
 
 
+@bp.get("/bids/<int:bid_id>/accept")
+@login_required
+def confirm_accept(bid_id: int):
+    """The confirmation step before hiring: the terms, what the business pays and what happens next."""
+    bid = services.get_bid_for(current_user, bid_id)
+    task = bid.task
+    if current_user.id != task.business_id:
+        raise Forbidden("Only the business that posted this task can hire for it.")
+    if bid.status.value != "pending" or task.hiring_state != "open":
+        flash("This proposal can't be accepted any more.", "warning")
+        return _back_to_task(bid, "#proposals")
+    terms = services.quote(task, bid.amount, bid.estimated_hours)
+    cur = task.currency
+    from marketplace.core.money import format_money as money
+    price = (f"{money(bid.amount, cur)}/h × {bid.estimated_hours} h" if task.pricing.value == "hourly"
+             else money(bid.amount, cur))
+    return render_template(
+        "confirm.html", heading=f"Hire {bid.freelancer.full_name} for “{task.title}”?",
+        lines=[f"Their proposal: {price}, {money(terms.total, cur)} in all.",
+               f"You fund {money(terms.total, cur)} next; the platform holds it until you approve the work.",
+               f"{bid.freelancer.first_name} receives {money(terms.payout, cur)} after the platform fee "
+               f"({'%g' % (terms.fee_bps / 100)}%, {money(terms.fee, cur)}).",
+               "Hiring fills a seat on the task" + ("; other pending proposals are declined politely."
+                                                      if task.seats - task.filled_seats == 1 else ".")],
+        action=url_for("bidding.accept", bid_id=bid.id),
+        hidden={"seen_amount": bid.amount, "seen_hours": bid.estimated_hours or ""},
+        button="Accept and hire", back=url_for("tasks.show", task_id=task.id) + f"#bid-{bid.id}")
+
+
 @bp.post("/bids/<int:bid_id>/accept")
 @login_required
 def accept(bid_id: int):

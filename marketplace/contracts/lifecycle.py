@@ -19,6 +19,26 @@ from marketplace.tasks.models import Task, TaskStatus
 SETTLED = ("completed", "cancelled", "resolved")
 
 
+def running_contracts(task_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(Contract)
+                             .where(Contract.task_id == task_id, Contract.status != ContractStatus.ENDED))
+
+
+def ended_contracts(task_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(Contract)
+                             .where(Contract.task_id == task_id, Contract.status == ContractStatus.ENDED))
+
+
+def closing_status(task_id: int) -> TaskStatus:
+    """The one rule for how a task with no running contract closes: completed when some work was
+    paid for (a payable completed, or a dispute resolved), cancelled when every hire was called off."""
+    from marketplace.engagements.models import Engagement
+    worked = db.session.scalar(select(func.count()).select_from(Engagement)
+                               .where(Engagement.task_id == task_id,
+                                      Engagement.status.in_(("completed", "resolved"))))
+    return TaskStatus.COMPLETED if worked else TaskStatus.CANCELLED
+
+
 def ends_when_payables_settle(contract: Contract) -> bool:
     """Whether settling the last payable ends the contract: a fixed one is done when its milestones are;
     an hourly one runs until a side ends it (its invoices and bonuses settle along the way)."""
@@ -60,15 +80,13 @@ def end_contract(contract: Contract) -> bool:
 
 def _task_follows(task_id: int, now) -> None:
     """A task's seats count its contracts that haven't ended; a task that stopped hiring (in progress)
-    is completed once all its contracts have ended."""
+    closes once all its contracts have ended (see `closing_status`)."""
     db.session.execute(update(Task).where(Task.id == task_id, Task.filled_seats > 0)
                        .values(filled_seats=Task.filled_seats - 1, updated_at=now)
                        .execution_options(synchronize_session=False))
-    running = db.session.scalar(select(func.count()).select_from(Contract)
-                                .where(Contract.task_id == task_id, Contract.status != ContractStatus.ENDED))
-    if not running:
+    if not running_contracts(task_id):
         db.session.execute(update(Task).where(Task.id == task_id, Task.status == TaskStatus.IN_PROGRESS)
-                           .values(status=TaskStatus.COMPLETED, closed_at=func.coalesce(Task.closed_at, now),
+                           .values(status=closing_status(task_id), closed_at=func.coalesce(Task.closed_at, now),
                                    updated_at=now)
                            .execution_options(synchronize_session=False))
     task = db.session.get(Task, task_id)

@@ -61,3 +61,6 @@ def required_language_mask(codes) -> int:
 def channel_mask(codes) -> int:
     order = list(CHANNELS)
     return sum(1 << order.index(code) for code in set(codes) if code in CHANNELS)
+
+# What each role is called on pages (the stored value "freelancer" reads "specialist" in the product).
+ROLE_NAMES = {"business": "business", "freelancer": "specialist", "operator": "operator"}

@@ -15,3 +15,15 @@ def one_line(value: str | None) -> str:
     if not value:
         return ""
     return _SPACES.sub(" ", _BREAKS_AND_CONTROLS.sub(" ", value)).strip()
+
+
+def excerpt(value: str | None, limit: int) -> str:
+    """`value` on one line, at most `limit` characters: cut at the last word boundary that fits, with an
+    ellipsis, so a quoted cover note or message never ends mid-word."""
+    flat = one_line(value)
+    if len(flat) <= limit:
+        return flat
+    cut = flat[:limit - 1]
+    if flat[limit - 1] != " " and " " in cut:
+        cut = cut[:cut.rindex(" ")]
+    return cut.rstrip(" ,;:.-–—") + "…"

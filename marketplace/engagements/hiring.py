@@ -27,6 +27,7 @@ from sqlalchemy import update
 from marketplace.accounts.models import AccountStatus, User
 from marketplace.bidding.models import Bid, BidStatus
 from marketplace.bidding.services import bid_total, decline_pending_bids
+from marketplace.accounts.confirmation import require_confirmed_email
 from marketplace.core.errors import Conflict, Forbidden
 from marketplace.core.money import format_money, split_fee
 from marketplace.core.time import utcnow
@@ -58,6 +59,7 @@ def hire(actor: User, bid: Bid, seen_amount: int | None = None, seen_hours: int 
         raise Forbidden("Only the business that posted this task can hire for it.")
     if actor.status != AccountStatus.ACTIVE:
         raise Forbidden("This account is suspended.")
+    require_confirmed_email(actor, "hire")
     if task.status != TaskStatus.OPEN:
         raise Conflict(ALREADY_FILLED if task.status == TaskStatus.IN_PROGRESS
                        else "This task is not open for hiring.")
@@ -105,13 +107,13 @@ def hire(actor: User, bid: Bid, seen_amount: int | None = None, seen_hours: int 
                                        note=f"Proposal accepted at {format_money(amount, task.currency)}"))
         link_engagement(task.id, bid.freelancer_id, engagement.id)
         notify(bid.freelancer_id, "hired", f"You're hired for “{task.title}”",
-               f"{actor.full_name} accepted your proposal: {format_money(amount, task.currency)}, of which you "
+               f"{actor.public_name} accepted your proposal: {format_money(amount, task.currency)}, of which you "
                f"receive {format_money(payout, task.currency)} after the platform fee. Work starts once the "
                "business funds the engagement.", f"/engagements/{engagement.id}")
     else:
         rate = format_money(bid.amount, task.currency)
         notify(bid.freelancer_id, "hired", f"You're hired for “{task.title}” (hourly)",
-               f"{actor.full_name} hired you at {rate}/h, up to {contract.weekly_limit_minutes // 60} h a week. "
+               f"{actor.public_name} hired you at {rate}/h, up to {contract.weekly_limit_minutes // 60} h a week. "
                "Log your time on the contract's timesheet; each week is invoiced on Monday and paid to you "
                "after the business's review window (Friday).", f"/contracts/{contract.id}")
 

@@ -56,3 +56,13 @@ def page_view(actor: User, engagement: Engagement) -> PageView:
 def thread_id_of(engagement: Engagement) -> int | None:
     from marketplace.messaging.models import Thread
     return db.session.scalar(select(Thread.id).where(Thread.engagement_id == engagement.id).limit(1))
+
+
+def timeline_for(viewer: User, engagement: Engagement) -> list:
+    """The engagement's timeline as `viewer` may read it: a declined or failed payment (and the card
+    issuer's reason) is the business's private business, so the specialist doesn't see those lines."""
+    from marketplace.engagements.transitions import PAYMENT_FAILED_NOTE
+    if viewer.id == engagement.business_id or viewer.is_operator:
+        return list(engagement.events)
+    return [event for event in engagement.events if not (event.from_status == event.to_status
+                                                          and event.note.startswith(PAYMENT_FAILED_NOTE))]

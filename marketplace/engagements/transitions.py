@@ -43,6 +43,11 @@ CHANGED = "This engagement has just changed. Please reload the page to see where
 
 # --- helpers ----------------------------------------------------------------------------------
 
+# The timeline note of a declined or failed payment; the business's own affair, hidden from the
+# specialist (engagements/services.timeline_for).
+PAYMENT_FAILED_NOTE = "Payment failed: "
+
+
 def _link(engagement: Engagement) -> str:
     return f"/engagements/{engagement.id}"
 
@@ -257,7 +262,7 @@ def fail_funding(charge: Charge, message: str) -> str:
         return "ignored: charge not pending"
     db.session.refresh(charge)
     engagement = db.session.get(Engagement, charge.engagement_id)
-    _event(engagement, None, engagement.status.value, engagement.status.value, f"Payment failed: {message}")
+    _event(engagement, None, engagement.status.value, engagement.status.value, f"{PAYMENT_FAILED_NOTE}{message}")
     notify(engagement.business_id, "funding_failed", f"Your payment for “{engagement.task.title}” didn't go through",
            f"{message} Nothing was charged. You can try again from the engagement page.", _link(engagement))
     return "funding failed"

@@ -31,6 +31,7 @@ def show(engagement_id: int):
     return render_template("engagements/show.html", engagement=engagement, view=services.page_view(current_user, engagement),
                            money=payments.money_row(engagement), note_form=NoteForm(), reason_form=OptionalNoteForm(),
                            thread_id=services.thread_id_of(engagement),
+                           events=services.timeline_for(current_user, engagement),
                            gateway=get_gateway())
 
 
@@ -102,6 +103,27 @@ def deliver(engagement_id: int):
     transitions.deliver(current_user, engagement, _form_or_error(NoteForm()))
     db.session.commit()
     return _done(engagement.id, "Delivered. The business has been asked to review and approve it.")
+
+
+@bp.get("/engagements/<int:engagement_id>/approve")
+@login_required
+def confirm_approve(engagement_id: int):
+    """The confirmation step before the held money is released to the specialist."""
+    from marketplace.core.money import format_money as money
+    engagement = services.get_engagement_for(current_user, engagement_id)
+    if not services.page_view(current_user, engagement).can_review:
+        flash("There is nothing to approve on this engagement now.", "warning")
+        return redirect(url_for("engagements.show", engagement_id=engagement.id))
+    cur = engagement.currency
+    return render_template(
+        "confirm.html", heading=f"Approve the work and release {money(engagement.amount, cur)}?",
+        lines=[f"“{engagement.title}” with {engagement.freelancer.full_name} is marked complete.",
+               f"{engagement.freelancer.first_name} receives {money(engagement.payout_amount, cur)}; the platform "
+               f"fee is {money(engagement.fee_amount, cur)} ({'%g' % (engagement.fee_bps / 100)}%).",
+               "Once released, the money can't be disputed or refunded through the platform."],
+        action=url_for("engagements.approve", engagement_id=engagement.id), hidden={},
+        button=f"Approve and release {money(engagement.amount, cur)}",
+        back=url_for("engagements.show", engagement_id=engagement.id))
 
 
 @bp.post("/engagements/<int:engagement_id>/approve")

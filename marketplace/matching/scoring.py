@@ -60,6 +60,7 @@ class Match:
     parts: dict[str, float]
     reasons: list[str] = field(default_factory=list)
     profile: FreelancerProfile | None = None   # attached for the results that are shown
+    partial: bool = False                      # misses a required skill or its level
 
     @property
     def explanation(self) -> str:
@@ -113,6 +114,8 @@ def timezone_overlap(task: Task, profile: Candidate) -> int:
 
 
 def _rate_fit(task: Task, profile: Candidate) -> tuple[float, str | None]:
+    """How well the specialist's rate fits what the business will pay: the hourly maximum, or the fixed
+    budget against the hours the task needs (Task.needed_hours)."""
     rate = profile.hourly_rate
     if not rate:
         return 0.3, None
@@ -120,10 +123,11 @@ def _rate_fit(task: Task, profile: Candidate) -> tuple[float, str | None]:
         if rate <= task.max_rate:
             return 1.0, "rate within budget"
         return max(0.0, 1 - (rate - task.max_rate) / task.max_rate), f"rate {format_money(rate)}/h above the max"
-    hours = (task.budget or 0) / rate
-    if hours >= 8:
+    needed = task.needed_hours
+    affordable = (task.budget or 0) / rate
+    if affordable >= needed:
         return 1.0, "rate within budget"
-    return hours / 8, f"budget covers {hours:.0f} h at their rate"
+    return affordable / needed, f"budget covers {affordable:.0f} of {needed} h at their rate"
 
 
 def _activity(profile: Candidate, now: datetime) -> float:
@@ -164,9 +168,7 @@ def score(task: Task, profile: Candidate, config, now: datetime | None = None) -
 
     reasons = []
     if required_count:
-        min_level = min(ts.min_level for ts in task.required_skills)
-        reasons.append(f"covers {covered}/{required_count} required skill{'s' if required_count > 1 else ''}"
-                       f" at level {min_level}+")
+        reasons.append(_coverage_reason(task, covered, required_count))
     spoken = profile.spoken
     for code in task.language_codes:
         if code in spoken:
@@ -174,7 +176,8 @@ def score(task: Task, profile: Candidate, config, now: datetime | None = None) -
             reasons.append(f"{level} {LANGUAGES.get(code, code)}")
     reasons.append(CHANNELS.get(task.channel, task.channel).lower())
     if profile.rating_count:
-        reasons.append(f"{profile.rating_sum / profile.rating_count:.1f} stars over {profile.rating_count} "
+        # The Bayesian rating, as profiles and the directory show it (reviews.services.bayesian_rating).
+        reasons.append(f"{rating:.1f} stars over {profile.rating_count} "
                        f"review{'s' if profile.rating_count != 1 else ''}")
     else:
         reasons.append("no reviews yet")
@@ -184,4 +187,14 @@ def score(task: Task, profile: Candidate, config, now: datetime | None = None) -
     if profile.shifts_counted:
         reasons.append(f"kept {profile.shifts_kept} of {profile.shifts_counted} shift"
                        f"{'s' if profile.shifts_counted != 1 else ''} in the last 90 days")
-    return Match(candidate=profile, score=round(value, 4), parts=parts, reasons=reasons)
+    return Match(candidate=profile, score=round(value, 4), parts=parts, reasons=reasons,
+                 partial=covered < required_count)
+
+
+def _coverage_reason(task: Task, covered: int, required_count: int) -> str:
+    """ "covers 3/3 required skills at level 4+", with the level only when every required skill asks for
+    the same one, and a "partial match" label when some required skill is missing or below its level."""
+    levels = {ts.min_level for ts in task.required_skills}
+    at = f" at level {levels.pop()}+" if len(levels) == 1 else " at the levels asked"
+    text = f"covers {covered}/{required_count} required skill{'s' if required_count > 1 else ''}{at}"
+    return text if covered == required_count else f"partial match: {text}"

@@ -180,8 +180,13 @@ def match_for_owner(actor: User, task: Task, limit: int = 20) -> list[Match]:
     """"Find specialists" for the task's business: only its own, published task."""
     if actor.id != task.business_id:
         raise Forbidden("Only the business that posted this task can see its matches.")
-    if task.status != TaskStatus.OPEN or task.moderation_status != ModerationStatus.APPROVED:
+    if task.status == TaskStatus.OPEN and task.moderation_status == ModerationStatus.PENDING_REVIEW:
+        raise Conflict("Your task is published and waiting for a quick review by our team (usually within a "
+                       "working day). Matching specialists appear here as soon as it's approved.")
+    if task.status == TaskStatus.DRAFT:
         raise Conflict("Publish the task to see matching specialists.")
+    if task.status != TaskStatus.OPEN or task.moderation_status != ModerationStatus.APPROVED:
+        raise Conflict("This task is no longer hiring, so there are no matches to show.")
     return rank_specialists(task, limit)
 
 

@@ -16,6 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from marketplace.accounts.models import AccountStatus, User
+from marketplace.accounts.confirmation import require_confirmed_email
+from marketplace.core.text import excerpt
 from marketplace.core.errors import Forbidden, NotFound, ValidationFailed
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
@@ -157,6 +159,7 @@ def post_message(actor: User, thread: Thread, body: str) -> Message:
     _require_participant(actor, thread)
     if actor.status != AccountStatus.ACTIVE:
         raise Forbidden("Suspended accounts can't send messages.")
+    require_confirmed_email(actor, "send messages")
     text = clean_body(body)
     if not text:
         raise ValidationFailed("Write a message before sending.", field="body")
@@ -199,8 +202,7 @@ def _as_utc(moment: datetime) -> datetime:
 
 
 def _preview(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= PREVIEW_LENGTH else flat[:PREVIEW_LENGTH - 1] + "…"
+    return excerpt(text, PREVIEW_LENGTH)
 
 
 def _advance_read_marker(thread_id: int, user_id: int, message_id: int) -> None:

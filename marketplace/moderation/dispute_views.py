@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import TextAreaField
+from wtforms import BooleanField, TextAreaField
+from wtforms.validators import DataRequired
 
 from marketplace.core.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.core.forms import SingleLineField
@@ -28,6 +29,9 @@ class DecisionForm(FlaskForm):
     release = SingleLineField("Release to the specialist", render_kw={"inputmode": "decimal", "autocomplete": "off"})
     note = TextAreaField("Decision note (shown to both parties)",
                          render_kw={"rows": 3, "maxlength": disputes.DECISION_NOTE_MAX})
+    # The confirmation step: a decision moves the held money at once and can't be undone.
+    confirm = BooleanField("I have read both sides; this split is final and moves the money now.",
+                           validators=[DataRequired("Tick the box to confirm the split: a decision can't be undone.")])
 
 
 def _csrf_or_error(form: FlaskForm) -> None:
@@ -89,6 +93,7 @@ def _render_case(engagement_id: int, form: DecisionForm | None = None, error: Va
         form = DecisionForm()
         if case.is_open and not form.refund.data and not form.release.data:
             form.refund.data, form.release.data = "0.00", f"{to_major(case.held)}"
+    form.confirm.data = False   # a refused decision is confirmed again, for the split as corrected
     return render_template("moderation/disputes_show.html", case=case, engagement=case.engagement, form=form,
                            error=error), 400 if error else 200
 

@@ -183,6 +183,12 @@ class DisputeCase:
     def is_open(self) -> bool:
         return self.engagement.status == S.DISPUTED
 
+    @property
+    def fee_charged(self) -> int:
+        """The fee actually taken once resolved: on the released part only, as the resolution books it."""
+        from marketplace.core.money import split_fee
+        return split_fee(self.engagement.resolution_release or 0, self.engagement.fee_bps)[0]
+
 
 def dispute_case(operator: User, engagement_id: int) -> DisputeCase:
     """Everything an operator reads before deciding: reason, statements, timeline, messages, money."""

@@ -39,16 +39,24 @@ def sandbox_pay(actor: User, charge: Charge) -> str:
         raise Forbidden("Only the business that hired can pay for this engagement.")
     if charge.status in ("succeeded", "duplicate", "late"):
         return "already recorded"
+    if charge.status != "pending":
+        raise Conflict(CLOSED_ATTEMPT)
     if engagement.status != S.AWAITING_FUNDING:
         raise Conflict("This engagement no longer needs funding.")
     return transitions.confirm_funding(charge, payment_intent_id=f"sbx_pi_{charge.id}",
                                        external_id=f"sbx_ch_{charge.id}")
 
 
+# A checkout page whose attempt was declined is closed: the business starts a new one.
+CLOSED_ATTEMPT = "This checkout attempt was declined and is closed. Start a new payment from the engagement page."
+
+
 def sandbox_decline(actor: User, charge: Charge) -> str:
     engagement = db.session.get(Engagement, charge.engagement_id)
     if actor.id != engagement.business_id:
         raise Forbidden("Only the business that hired can pay for this engagement.")
+    if charge.status != "pending":
+        raise Conflict(CLOSED_ATTEMPT)
     return transitions.fail_funding(charge, SANDBOX_DECLINE)
 
 

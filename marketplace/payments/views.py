@@ -186,7 +186,7 @@ def earnings_csv():
     rows = services.freelancer_earnings(current_user)
     return _csv("earnings.csv", ["engagement", "task", "business", "funded_at", "status", "currency", "released",
                                  "platform_fee_bps", "platform_fee", "your_share", "sent", "pending"],
-                [[r.engagement.id, r.engagement.task.title, r.engagement.business.full_name,
+                [[r.engagement.id, r.engagement.task.title, r.engagement.business.public_name,
                   r.engagement.funded_at.date().isoformat(), r.engagement.status.value, r.engagement.currency,
                   to_major(r.released), r.engagement.fee_bps, to_major(r.fee), to_major(r.payout),
                   to_major(r.transferred), to_major(r.pending_payout)] for r in rows])

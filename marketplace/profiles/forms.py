@@ -73,5 +73,9 @@ class BusinessProfileForm(FlaskForm):
     website = URLField("Website", validators=[Optional(), Length(max=200)], filters=[single_line])
     industry = SelectField("Industry", choices=[("", "—")] + [(i, i) for i in INDUSTRIES])
     size = SelectField("Company size", choices=[("", "—")] + [(s, s + " people") for s in COMPANY_SIZES])
-    timezone = SelectField("Time zone", choices=[(z, z) for z in TIMEZONES], default="UTC")
+    timezone = SelectField("Time zone", choices=[(z, z) for z in TIMEZONES], default="UTC",
+                           description="New tasks start in this time zone.")
+    description = TextAreaField("About the company", validators=[Optional(), Length(max=2000)],
+                                description="What you do and who your customers are; specialists read it on your tasks.",
+                                render_kw={"rows": 4, "maxlength": 2000})
     submit = SubmitField("Save company profile")

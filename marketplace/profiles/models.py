@@ -142,6 +142,7 @@ class BusinessProfile(db.Model):
     industry: Mapped[str] = mapped_column(String(60), default="")
     size: Mapped[str] = mapped_column(String(20), default="")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")   # shown on its tasks
     payment_method_status: Mapped[str] = mapped_column(String(20), default="none")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

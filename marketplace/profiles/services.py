@@ -142,6 +142,9 @@ def _replace_children(collection, existing: dict, wanted: dict, make, update=Non
             collection.append(make(key, value))
 
 
+COMPANY_DESCRIPTION_MAX = 2000
+
+
 @dataclass
 class BusinessProfileData:
     company_name: str
@@ -149,6 +152,7 @@ class BusinessProfileData:
     industry: str
     size: str
     timezone: str
+    description: str = ""
 
 
 def update_business_profile(actor: User, profile: BusinessProfile, data: BusinessProfileData) -> None:
@@ -162,6 +166,9 @@ def update_business_profile(actor: User, profile: BusinessProfile, data: Busines
         raise ValidationFailed("Choose a company size from the list.", field="size")
     if data.timezone not in TIMEZONE_SET:
         raise ValidationFailed("Choose a time zone from the list.", field="timezone")
+    if len(data.description.strip()) > COMPANY_DESCRIPTION_MAX:
+        raise ValidationFailed(f"Keep the description under {COMPANY_DESCRIPTION_MAX:,} characters.",
+                               field="description")
     website = data.website.strip()
     if website and not website.startswith(("https://", "http://")):
         website = "https://" + website
@@ -170,4 +177,5 @@ def update_business_profile(actor: User, profile: BusinessProfile, data: Busines
     profile.industry = data.industry
     profile.size = data.size
     profile.timezone = data.timezone
+    profile.description = data.description.strip()
     db.session.flush()

@@ -71,7 +71,7 @@ def _edit_business():
     if form.validate_on_submit():
         data = services.BusinessProfileData(company_name=form.company_name.data, website=form.website.data or "",
                                             industry=form.industry.data, size=form.size.data,
-                                            timezone=form.timezone.data)
+                                            timezone=form.timezone.data, description=form.description.data or "")
         try:
             services.update_business_profile(current_user, profile, data)
             db.session.commit()

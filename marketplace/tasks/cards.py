@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from marketplace.accounts.models import User
 from marketplace.extensions import db
-from marketplace.profiles.models import Skill
+from marketplace.profiles.models import BusinessProfile, Skill
 from marketplace.tasks.models import Pricing, Task, TaskLanguage, TaskSkill
 
 # The card shows the first 220 characters (word-truncated); reading a little more than that
@@ -60,7 +60,7 @@ class TaskCard:
                    channel=task.channel, timezone=task.timezone, start_date=task.start_date, pricing=task.pricing,
                    currency=task.currency, budget=task.budget, max_rate=task.max_rate,
                    estimated_hours=task.estimated_hours, seats=task.seats, filled_seats=task.filled_seats,
-                   business_name=task.business.full_name, language_codes=task.language_codes,
+                   business_name=task.business.public_name, language_codes=task.language_codes,
                    skills=[SkillPill(ts.skill.name, ts.required, ts.min_level) for ts in task.skills])
 
 
@@ -71,8 +71,10 @@ def load_cards(ids: Sequence[int]) -> list[TaskCard]:
     rows = db.session.execute(
         select(Task.id, Task.title, func.substr(Task.description, 1, DESCRIPTION_CHARS).label("description"),
                Task.channel, Task.timezone, Task.start_date, Task.pricing, Task.currency, Task.budget, Task.max_rate,
-               Task.estimated_hours, Task.seats, Task.filled_seats, User.full_name.label("business_name"))
-        .join(User, User.id == Task.business_id).where(Task.id.in_(ids)))
+               Task.estimated_hours, Task.seats, Task.filled_seats,
+               func.coalesce(func.nullif(BusinessProfile.company_name, ""), User.full_name).label("business_name"))
+        .join(User, User.id == Task.business_id)
+        .outerjoin(BusinessProfile, BusinessProfile.user_id == Task.business_id).where(Task.id.in_(ids)))
     cards = {row.id: TaskCard(**row._mapping) for row in rows}
     for task_id, name, required, min_level in db.session.execute(
             select(TaskSkill.task_id, Skill.name, TaskSkill.required, TaskSkill.min_level)

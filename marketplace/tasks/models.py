@@ -128,9 +128,30 @@ class Task(db.Model):
         return (self.max_rate or 0) * (self.estimated_hours or 0)
 
     @property
+    def needed_hours(self) -> int:
+        """Hours of work the task asks of one specialist: the estimate of an hourly task, or for a fixed
+        one its daily coverage hours over its dates (what a fixed budget has to pay for)."""
+        if self.estimated_hours:
+            return self.estimated_hours
+        days = (self.end_date - self.start_date).days + 1 if self.start_date and self.end_date else 1
+        return max(1, (self.work_hours_end - self.work_hours_start) * max(1, days))
+
+    @property
     def is_visible_publicly(self) -> bool:
         return (self.status in (TaskStatus.OPEN, TaskStatus.IN_PROGRESS, TaskStatus.COMPLETED)
                 and self.moderation_status == ModerationStatus.APPROVED)
+
+    @property
+    def hiring_state(self) -> str:
+        """What the task page says about hiring, the same for everyone: `draft`, `review` (published,
+        waiting for moderation), `open` (taking proposals) or `closed` (filled, stopped, ended)."""
+        if self.status == TaskStatus.DRAFT:
+            return "draft"
+        if self.status != TaskStatus.OPEN or self.moderation_status == ModerationStatus.REJECTED:
+            return "closed"
+        if self.moderation_status == ModerationStatus.PENDING_REVIEW:
+            return "review"
+        return "open" if self.filled_seats < self.seats else "closed"
 
     @property
     def seats_left(self) -> int:

@@ -13,6 +13,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import AccountStatus, User
+from marketplace.accounts.confirmation import require_confirmed_email
 from marketplace.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.core.money import format_money
 from marketplace.core.reference import CHANNELS, LANGUAGES
@@ -159,6 +160,7 @@ def _apply(task: Task, data: TaskData) -> None:
 def create_task(actor: User, data: TaskData) -> Task:
     """A new task, saved as a draft."""
     _require_business(actor)
+    require_confirmed_email(actor, "post tasks")
     validate_task_data(data)
     task = Task(business_id=actor.id, status=TaskStatus.DRAFT, moderation_status=ModerationStatus.APPROVED)
     task.skills, task.languages = [], []
@@ -218,6 +220,7 @@ def _has_pending_bids(task: Task) -> bool:
 
 def publish_task(actor: User, task: Task) -> None:
     _require_owner(actor, task)
+    require_confirmed_email(actor, "publish tasks")
     if task.status != TaskStatus.DRAFT:
         raise Conflict("Only a draft can be published.")
     if task.start_date <= utcnow().date():
@@ -254,14 +257,33 @@ def cancel_task(actor: User, task: Task) -> int:
     return decline_pending_bids(task, "The business cancelled this task.")
 
 
+def can_close(task: Task, bids: list | None = None) -> bool:
+    """An open task closes once someone was hired on it: to stop hiring while the work goes on, or, when
+    every contract has ended, to finish it (a task with nobody hired is cancelled instead). `bids`, when
+    the caller has the task's proposals loaded already, answers "was anyone hired" without a query."""
+    from marketplace.contracts.lifecycle import ended_contracts
+    if task.status != TaskStatus.OPEN:
+        return False
+    if task.filled_seats > 0:
+        return True
+    if bids is not None:
+        return any(bid.status.value == "accepted" for bid in bids)
+    return ended_contracts(task.id) > 0
+
+
 def close_task(actor: User, task: Task) -> int:
-    """Stop hiring on an open task that has at least one hire; the work goes on. Returns declined bids."""
+    """Stop hiring on an open task that has a hire: in progress while contracts run, closed (completed
+    or cancelled, contracts/lifecycle.closing_status) when they have all ended. Returns declined bids."""
+    from marketplace.contracts.lifecycle import closing_status, running_contracts
     _require_owner(actor, task)
     if task.status != TaskStatus.OPEN:
         raise Conflict("Only an open task can be closed to new bids.")
-    _transition(task, [Task.status == TaskStatus.OPEN, Task.filled_seats > 0],
-                {"status": TaskStatus.IN_PROGRESS, "closed_at": utcnow()},
-                "Nobody is hired yet: cancel the task instead if you no longer need it.")
+    if not can_close(task):
+        raise Conflict("Nobody is hired yet: cancel the task instead if you no longer need it.")
+    final = TaskStatus.IN_PROGRESS if running_contracts(task.id) else closing_status(task.id)
+    _transition(task, [Task.status == TaskStatus.OPEN, Task.filled_seats == task.filled_seats],
+                {"status": final, "closed_at": utcnow()},
+                "Someone was hired or finished a moment ago. Reload the task and try again.")
     from marketplace.bidding.services import decline_pending_bids
     return decline_pending_bids(task, "The business stopped hiring for this task.")
 
@@ -288,7 +310,7 @@ def _require_owner(actor: User, task: Task) -> None:
 def _load(task_id: int) -> Task | None:
     return db.session.scalar(select(Task).where(Task.id == task_id)
                              .options(selectinload(Task.skills), selectinload(Task.languages),
-                                      selectinload(Task.business)))
+                                      selectinload(Task.business).joinedload(User.business_profile)))
 
 
 def get_task_for(actor: User | None, task_id: int) -> Task:

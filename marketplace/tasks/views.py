@@ -9,6 +9,7 @@ from marketplace.bidding.forms import ActionForm, BidForm, DeclineForm
 from marketplace.core.errors import DomainError, Forbidden
 from marketplace.core.forms import attach_error, bounded_int
 from marketplace.core.money import parse_major, to_major
+from marketplace.core.time import TIMEZONES
 from marketplace.extensions import cache, db
 from marketplace.profiles.services import all_skills, skill_options
 from marketplace.tasks import search, services
@@ -41,11 +42,14 @@ def browse():
             params.sort = "newest"
         page = search.search_tasks(params, page=page_number, per_page=per_page)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
+    if page.page > page.pages and page.total and not page.items:
+        # Past the last page (an old bookmark, a hand-typed number): show the last page there is.
+        return redirect(url_for("tasks.browse", page=page.pages, **args))
     sorts = dict(search.SORTS)
     if not (current_user.is_authenticated and current_user.is_freelancer):
         sorts.pop("best")
     return render_template("tasks/browse.html", page=page, params=params, skill_options=skill_options(), args=args,
-                           sorts=sorts)
+                           sorts=sorts, timezones=[(zone, zone) for zone in TIMEZONES])
 
 
 @bp.get("/tasks/<int:task_id>/matches")
@@ -92,6 +96,9 @@ def new():
     form.set_skill_choices(all_skills())
     if request.method == "GET":
         form.languages.data = ["en"]
+        company = current_user.business_profile
+        if company is not None and company.timezone:
+            form.timezone.data = company.timezone   # a new task starts in the company's time zone
     if form.validate_on_submit():
         try:
             task = services.create_task(current_user, _form_to_data(form))
@@ -145,6 +152,7 @@ def show(task_id: int):
     context = {"task": task, "action_form": ActionForm(), "is_owner": services.is_owner(actor, task)}
     if context["is_owner"]:
         context["bids"] = bidding.bids_for_task(actor, task)
+        context["can_close"] = services.can_close(task, context["bids"])
         context["invitations"] = bidding.invitations_on(actor, task)
         context["decline_form"] = DeclineForm()
     elif actor is not None and actor.is_freelancer:
@@ -202,7 +210,10 @@ def cancel(task_id: int):
 @bp.post("/tasks/<int:task_id>/close")
 @login_required
 def close(task_id: int):
-    return _owner_action(task_id, services.close_task, "Hiring closed. Pending proposals were declined politely.")
+    return _owner_action(task_id, services.close_task,
+                         lambda task: "Hiring closed. Pending proposals were declined politely."
+                         if task.status.value == "in_progress" else
+                         f"Task closed ({task.status.value}). Pending proposals were declined politely.")
 
 
 @bp.get("/tasks/mine")

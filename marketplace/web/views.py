@@ -35,8 +35,7 @@ def dashboard():
         from marketplace.core.time import app_now
         from marketplace.timesheets.services import weekly_overview
         context["week_summaries"] = weekly_overview(current_user, now=app_now())
-    from marketplace.accounts.forms import ResendVerificationForm
-    return render_template("web/dashboard.html", resend_form=ResendVerificationForm(), **context)
+    return render_template("web/dashboard.html", **context)
 
 
 @bp.get("/ping")

@@ -213,7 +213,7 @@ def build_world() -> World:
         "messaging.send": ("business", {"body": "See you Saturday."}),
         "reports.new": ("business", {"reason": "spam", "details": "Copied text."}),
         "disputes.add_statement": ("specialist", {"body": "I covered every shift."}),
-        "disputes.operator_decide": ("operator", {"refund": "100", "release": "356.78", "note": "Split."}),
+        "disputes.operator_decide": ("operator", {"confirm": "y", "refund": "100", "release": "356.78", "note": "Split."}),
         "reviews.write": ("business", {"stars": "5", "listening": "5", "acknowledging": "4", "patience": "5",
                                        "positive_language": "5", "follow_through": "5",
                                        "public_comment": "Great.", "private_feedback": ""}),

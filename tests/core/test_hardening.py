@@ -67,7 +67,7 @@ def test_accepting_a_proposal_edited_after_it_was_shown_hires_nobody(client, log
     db.session.add(bid)
     db.session.flush()
     login_as(task.business)
-    assert 'name="seen_amount" value="40000"' in client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert 'name="seen_amount" value="40000"' in client.get(f"/bids/{bid.id}/accept").get_data(as_text=True)
     bid.amount = 10_000_000  # the specialist edits the price after the page was rendered
     db.session.flush()
     response = client.post(f"/bids/{bid.id}/accept", data={"seen_amount": "40000", "seen_hours": ""},

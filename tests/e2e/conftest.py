@@ -7,6 +7,7 @@ Chromium at /usr/bin/chromium; we never run `playwright install`.
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -200,3 +201,79 @@ def new_page(browser, request):
 def page(new_page):
     """One fresh browser context and page."""
     return new_page()
+
+
+# --- accessibility: axe-core (an npm devDependency, installed by `npm ci` in `make test`) -------------
+
+AXE_SCRIPT = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE_SCRIPT.exists():
+        pytest.skip(f"{AXE_SCRIPT.relative_to(REPO_ROOT)} is missing: run `npm ci` in the repository root "
+                    "(`make test` does it when npm is installed)")
+    return AXE_SCRIPT.read_text()
+
+
+def axe_violations(page, axe_source: str) -> list[str]:
+    """axe-core's violations on the page as it is now, one readable line per rule and element.
+
+    The script is evaluated through the DevTools protocol, so the app's Content-Security-Policy
+    (scripts from 'self' only) stays on and is tested as served."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(f"() => {{ {axe_source}\n;window.axe = axe; }}")
+    results = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+                            ".map(v => ({id: v.id, impact: v.impact, help: v.help,"
+                            " nodes: v.nodes.map(n => n.target.join(' ') + ' :: ' + n.failureSummary)}))")
+    return [f"{page.url} [{v['impact']}] {v['id']}: {v['help']} -> {node}"
+            for v in results for node in v["nodes"][:5]]
+
+
+def assert_accessible(page, axe_source: str) -> None:
+    problems = axe_violations(page, axe_source)
+    assert not problems, "axe-core found accessibility violations:\n" + "\n".join(problems)
+
+
+# --- the demo data, for pages that need content (accessibility, browsing) ------------------------------
+
+_DEMO_IDS = """
+import json
+from sqlalchemy import select
+from marketplace import create_app
+from marketplace.accounts.models import User
+from marketplace.demo import DEMO_LOGINS
+from marketplace.engagements.models import Engagement
+from marketplace.extensions import db
+from marketplace.messaging.models import Thread
+from marketplace.tasks.models import Task
+
+app = create_app()
+with app.app_context():
+    business = db.session.scalar(select(User).where(User.email == DEMO_LOGINS["business"]))
+    specialist = db.session.scalar(select(User).where(User.email == DEMO_LOGINS["freelancer"]))
+    open_task = db.session.scalar(select(Task).where(Task.business_id == business.id, Task.status == "open")
+                                  .order_by(Task.id))
+    filled = db.session.scalar(select(Task).where(Task.business_id == business.id, Task.status == "in_progress")
+                               .order_by(Task.id))
+    engagement = db.session.scalar(select(Engagement).where(Engagement.business_id == business.id,
+                                                            Engagement.freelancer_id == specialist.id,
+                                                            Engagement.status == "completed").order_by(Engagement.id))
+    thread = db.session.scalar(select(Thread).where(Thread.business_id == business.id,
+                                                    Thread.freelancer_id == specialist.id).order_by(Thread.id))
+    print(json.dumps({"task": open_task.id, "filled_task": filled.id, "specialist": specialist.id, "engagement": engagement.id,
+                      "thread": thread.id}))
+"""
+
+
+@pytest.fixture(scope="session")
+def demo(live_server):
+    """The demo data (`flask seed-demo`, small) in the live server's database, and ids of pages to visit."""
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    result = subprocess.run(flask + ["seed-demo", "--freelancers", "12", "--businesses", "3"], cwd=REPO_ROOT,
+                            env=SERVER_ENV, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    ids = subprocess.run([sys.executable, "-c", _DEMO_IDS], cwd=REPO_ROOT, env=SERVER_ENV, stdin=subprocess.DEVNULL,
+                         capture_output=True, text=True, timeout=60)
+    assert ids.returncode == 0, ids.stderr[-2000:]
+    return json.loads(ids.stdout.strip().splitlines()[-1])

@@ -28,7 +28,7 @@ def _unique_email(prefix: str) -> str:
 
 
 def _flash(page: Page):
-    return page.locator("main .alert")
+    return page.locator("main .alert[role=alert]")
 
 
 def _sign_up_specialist(page: Page, base_url: str, email: str) -> None:

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.e2e
 PASSWORD = "copper kettle morning 58"
 
 
-def _sign_up(page: Page, base: str, role_label: str, name: str) -> str:
+def _sign_up(page: Page, base: str, role_label: str, name: str, confirm: bool = True) -> str:
     email = f"{name.split()[0].lower()}-{uuid.uuid4().hex[:8]}@example.com"
     page.goto(f"{base}/signup")
     page.get_by_label(role_label).check()
@@ -30,8 +30,18 @@ def _sign_up(page: Page, base: str, role_label: str, name: str) -> str:
     page.locator("#email").fill(email)
     page.locator("#password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
-    expect(page.locator("main .alert").first).to_contain_text("Welcome")
+    expect(page.locator("main .alert[role=alert]").first).to_contain_text("Welcome")
+    if confirm:
+        confirm_email(page, base, email)
     return email
+
+
+def confirm_email(page: Page, base: str, email: str) -> None:
+    """Open the confirmation link from the outbox (acting on the marketplace needs a confirmed address)."""
+    page.goto(f"{base}/outbox/")
+    page.locator("a.list-group-item", has_text=f"to {email}").filter(has_text="Confirm your email address").click()
+    page.locator(".mail-body a[href*='/verify/']").click()
+    expect(page.locator("main .alert[role=alert]").first).to_contain_text("Thanks, your email address is confirmed.")
 
 
 def test_post_find_bid_hire(new_page, live_server: str, approve_held_task):
@@ -81,7 +91,10 @@ def test_post_find_bid_hire(new_page, live_server: str, approve_held_task):
     proposal = business.locator("#proposals")
     expect(proposal).to_contain_text("Lucía Fernández")
     expect(proposal).to_contain_text("$850.00")
-    proposal.get_by_role("button", name="Accept and hire").click()
+    proposal.get_by_role("link", name="Accept and hire…").click()
+    # The confirmation step names the terms before anything happens.
+    expect(business.get_by_test_id("confirm-step")).to_contain_text("You fund $850.00 next")
+    business.get_by_test_id("confirm-step").get_by_role("button", name="Accept and hire").click()
     expect(business.locator("main .alert").first).to_contain_text("Hired!")
     expect(business.locator("main")).to_contain_text("awaiting funding")
     expect(business.locator("main")).to_contain_text("Next step: fund this engagement")

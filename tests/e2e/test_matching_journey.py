@@ -50,14 +50,20 @@ def test_find_specialists_invite_and_recommendations(new_page, live_server: str,
     business.locator("#timezone").select_option("Europe/Paris")
     business.locator("#start_date").fill((date.today() + timedelta(days=4)).isoformat())
     business.locator("#end_date").fill((date.today() + timedelta(days=10)).isoformat())
-    business.locator("#budget").fill("600")
+    business.locator("#budget").fill("1800")   # 7 days of 8 h at $30 is $1,680: within budget
     business.locator("#required-0-skill").select_option(label="Gorgias")
     business.locator("#required-0-min_level").select_option("3")
     business.locator("#required-1-skill").select_option(label="Returns and refunds")
     business.get_by_role("button", name="Save and publish").click()
     # A new business's first task waits for review; an operator approves it.
     expect(business.locator("main .alert").first).to_contain_text("Your task is waiting for a quick review")
+    # Held for review: the page says when matching becomes available instead of offering a dead end.
+    expect(business.get_by_test_id("matching-after-review")).to_contain_text("as soon as our team approves")
+    expect(business.get_by_role("link", name="Find specialists")).to_have_count(0)
+    business.goto(f"{business.url.split('?')[0]}/matches")
+    expect(business.locator("main .alert").first).to_contain_text("waiting for a quick review by our team")
     approve_held_task(title)
+    business.reload()   # back on the task page, now approved
 
     business.get_by_role("link", name="Find specialists").click()
     expect(business.get_by_role("heading", name="Find specialists")).to_be_visible()

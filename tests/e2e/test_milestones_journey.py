@@ -59,7 +59,9 @@ def test_two_milestones_one_approved_one_refunded(new_page, live_server: str, tm
     expect(specialist.locator("main .alert").first).to_contain_text("Proposal sent")
 
     business.goto(task_url)
-    business.locator("#proposals").get_by_role("button", name="Accept and hire").click()
+    business.locator("#proposals").get_by_role("link", name="Accept and hire…").click()
+    # The confirmation step names the terms before anything happens.
+    business.get_by_test_id("confirm-step").get_by_role("button", name="Accept and hire").click()
     expect(business.locator("main .alert").first).to_contain_text("Hired!")
     business.locator("#contract-link").get_by_role("link", name="Contract and milestones").click()
     contract_url = business.url
@@ -102,6 +104,8 @@ def test_two_milestones_one_approved_one_refunded(new_page, live_server: str, tm
     business.goto(contract_url)
     expect(business.locator("#contract-status")).to_contain_text("active")   # milestone 1 awaits approval
     business.locator(".milestone").nth(0).get_by_role("link", name="Review delivery").click()
+    business.get_by_role("link", name="Approve and release $500.00…").click()
+    expect(business.get_by_test_id("confirm-step")).to_contain_text("can't be undone")
     business.get_by_role("button", name="Approve and release $500.00").click()
     expect(business.locator("main .alert").first).to_contain_text("Approved")
 

@@ -53,9 +53,18 @@ def test_fund_deliver_approve_payout_receipt(new_page, live_server: str, tmp_pat
     expect(specialist.locator("main .alert").first).to_contain_text("Proposal sent")
 
     business.goto(task_url)
-    business.locator("#proposals").get_by_role("button", name="Accept and hire").click()
+    business.locator("#proposals").get_by_role("link", name="Accept and hire…").click()
+    # The confirmation step names the terms before anything happens.
+    business.get_by_test_id("confirm-step").get_by_role("button", name="Accept and hire").click()
     expect(business.locator("main .alert").first).to_contain_text("Hired!")
     engagement_url = business.url
+
+    # A declined card first: the business is told why; the old checkout page is closed afterwards.
+    business.get_by_role("button", name="Fund $850.00").click()
+    declined_checkout = business.url
+    business.get_by_role("button", name="Simulate a declined card").click()
+    expect(business.locator("main .alert").first).to_contain_text("declined")
+    expect(business.locator("#timeline")).to_contain_text("Payment failed")
 
     # Fund on the sandbox checkout, which says plainly that it is test mode.
     business.get_by_role("button", name="Fund $850.00").click()
@@ -65,13 +74,24 @@ def test_fund_deliver_approve_payout_receipt(new_page, live_server: str, tmp_pat
     expect(business.locator("main .alert").first).to_contain_text("Payment received (test mode)")
     expect(business.locator("#next-step")).to_contain_text("held by the platform")
 
+    business.goto(declined_checkout)
+    expect(business.get_by_test_id("checkout-closed")).to_contain_text("The engagement has been paid since")
+    expect(business.get_by_role("button", name="Pay $850.00 (test mode)")).to_have_count(0)
+    expect(business.get_by_role("button", name="Simulate a declined card")).to_have_count(0)
+    business.goto(engagement_url)
+
     specialist.goto(engagement_url)
+    # The card decline is the business's own affair: not on the specialist's timeline.
+    expect(specialist.locator("#timeline")).not_to_contain_text("Payment failed")
+    expect(specialist.locator("#timeline")).not_to_contain_text("declined")
     specialist.locator("#deliver-note").fill("Covered Saturday and Sunday: 212 chats, summary in the thread.")
     specialist.get_by_role("button", name="Deliver the work").click()
     expect(specialist.locator("main .alert").first).to_contain_text("Delivered")
 
     business.reload()
     expect(business.locator("#next-step")).to_contain_text("212 chats")
+    business.get_by_role("link", name="Approve and release $850.00…").click()
+    expect(business.get_by_test_id("confirm-step")).to_contain_text("can't be undone")
     business.get_by_role("button", name="Approve and release $850.00").click()
     expect(business.locator("main .alert").first).to_contain_text("Approved")
     expect(business.locator("#timeline")).to_contain_text("Approved by the business")
@@ -94,7 +114,7 @@ def test_fund_deliver_approve_payout_receipt(new_page, live_server: str, tmp_pat
     receipt = business.locator("#receipt")
     expect(receipt).to_contain_text("Total paid")
     expect(receipt).to_contain_text("$850.00")
-    expect(receipt).to_contain_text("1000 bps")
+    expect(receipt).to_contain_text("platform fee (10%")
 
     # The books balance on the server's database after the journey.
     databases = sorted(tmp_path_factory.getbasetemp().glob("e2e*/e2e.sqlite3"), key=os.path.getmtime)

@@ -223,7 +223,7 @@ def test_operator_pages_list_show_and_decide(client, login_operator):
     assert "Half the shifts were missed." in page and "I have the shift logs." in page
     assert 'id="timeline"' in page and "Resolve dispute" in page
     response = client.post(f"/moderation/disputes/{e.id}/decide",
-                           data={"refund": "200", "release": "256.78", "note": "Split for missed shifts."})
+                           data={"confirm": "y", "refund": "200", "release": "256.78", "note": "Split for missed shifts."})
     assert response.status_code == 302
     db.session.refresh(e)
     assert (e.status, e.resolution_refund, e.resolution_release) == (S.RESOLVED, 20_000, 25_678)
@@ -232,7 +232,7 @@ def test_operator_pages_list_show_and_decide(client, login_operator):
     # A second decision: "already resolved", nothing changes.
     before = state(e)
     response = client.post(f"/moderation/disputes/{e.id}/decide",
-                           data={"refund": "456.78", "release": "0", "note": "Again."}, follow_redirects=True)
+                           data={"confirm": "y", "refund": "456.78", "release": "0", "note": "Again."}, follow_redirects=True)
     assert "already been resolved" in response.get_data(as_text=True)
     assert state(e) == before
 
@@ -241,10 +241,10 @@ def test_bad_split_form_shows_a_clear_error(client, login_operator):
     e = disputed(45_678)
     login_operator(factories.create_operator())
     before = state(e)
-    for data, message in (({"refund": "100", "release": "100", "note": "n"}, "must add up to exactly"),
-                          ({"refund": "-5", "release": "461.78", "note": "n"}, "can&#39;t be negative"),
-                          ({"refund": "lots", "release": "0", "note": "n"}, "must be a number"),
-                          ({"refund": "0", "release": "456.78", "note": ""}, "write your decision note")):
+    for data, message in (({"confirm": "y", "refund": "100", "release": "100", "note": "n"}, "must add up to exactly"),
+                          ({"confirm": "y", "refund": "-5", "release": "461.78", "note": "n"}, "can&#39;t be negative"),
+                          ({"confirm": "y", "refund": "lots", "release": "0", "note": "n"}, "must be a number"),
+                          ({"confirm": "y", "refund": "0", "release": "456.78", "note": ""}, "write your decision note")):
         response = client.post(f"/moderation/disputes/{e.id}/decide", data=data)
         assert response.status_code == 400
         assert message in response.get_data(as_text=True)
@@ -257,11 +257,11 @@ def test_non_operators_and_operators_without_2fa_are_refused(client, login_as):
     assert client.get("/moderation/disputes").status_code == 403
     assert client.get(f"/moderation/disputes/{e.id}").status_code == 403
     assert client.post(f"/moderation/disputes/{e.id}/decide",
-                       data={"refund": "456.78", "release": "0", "note": "Mine."}).status_code == 403
+                       data={"confirm": "y", "refund": "456.78", "release": "0", "note": "Mine."}).status_code == 403
     client.post("/logout")
     login_as(factories.create_operator())
     response = client.post(f"/moderation/disputes/{e.id}/decide",
-                           data={"refund": "456.78", "release": "0", "note": "n"})
+                           data={"confirm": "y", "refund": "456.78", "release": "0", "note": "n"})
     assert response.status_code == 302 and "/moderation/2fa" in response.headers["Location"]
     assert client.get("/moderation/disputes").status_code == 302
     db.session.refresh(e)
@@ -286,8 +286,8 @@ def test_two_operators_deciding_at_once_make_one_resolution(app, committed_world
         with tab.session_transaction() as session:
             session[MFA_SESSION_KEY] = operator.get_id()
         tabs.append(tab)
-    splits = [{"refund": "456.78", "release": "0", "note": "Refund all."},
-              {"refund": "0", "release": "456.78", "note": "Release all."}]
+    splits = [{"confirm": "y", "refund": "456.78", "release": "0", "note": "Refund all."},
+              {"confirm": "y", "refund": "0", "release": "456.78", "note": "Release all."}]
     responses = _run_parallel(2, lambda i: tabs[i].post(f"/moderation/disputes/{engagement_id}/decide",
                                                         data=splits[i], follow_redirects=True))
     assert [r.status_code for r in responses] == [200, 200]

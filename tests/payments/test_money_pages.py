@@ -42,7 +42,7 @@ def test_sandbox_journey_through_the_pages(client, login_as):
     assert "All shifts covered." in page and "Approve and release $850.00" in page
     client.post(f"/engagements/{e.id}/approve")
     receipt = text(client.get(f"/engagements/{e.id}/receipt"))
-    assert "Receipt" in receipt and "Total paid $850.00" in receipt and "1000 bps" in receipt
+    assert "Receipt" in receipt and "Total paid $850.00" in receipt and "platform fee (10%" in receipt
     payments = text(client.get("/payments"))
     assert "$850.00" in payments and "Receipt" in payments
     csv = client.get("/payments.csv")
