@@ -85,6 +85,8 @@ def register_extensions(app: Flask) -> None:
     )
     from marketplace.accounts.session import init_login
     init_login(app, login_manager)
+    from marketplace.storage import init_storage
+    init_storage(app)
 
 
 @event.listens_for(Engine, "connect")
@@ -111,6 +113,7 @@ def import_models() -> None:
     from marketplace.bidding import models as _bidding  # noqa: F401
     from marketplace.contracts import models as _contracts  # noqa: F401
     from marketplace.engagements import models as _engagements  # noqa: F401
+    from marketplace.files import models as _files  # noqa: F401
     from marketplace.messaging import models as _messaging  # noqa: F401
     from marketplace.moderation import models as _moderation  # noqa: F401
     from marketplace.notifications import models as _notifications  # noqa: F401
@@ -127,6 +130,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.bidding.views import bp as bidding_bp
     from marketplace.contracts.views import bp as contracts_bp
     from marketplace.engagements.views import bp as engagements_bp
+    from marketplace.files.views import bp as files_bp
     from marketplace.messaging.views import bp as messaging_bp
     from marketplace.moderation.dispute_views import bp as disputes_bp
     from marketplace.moderation.metrics_views import bp as metrics_bp
@@ -144,7 +148,7 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (web_bp, accounts_bp, profiles_bp, outbox_bp, tasks_bp, bidding_bp, contracts_bp, engagements_bp,
                messaging_bp, notifications_bp, payments_bp, reviews_bp, reports_bp, moderation_bp, disputes_bp,
-               metrics_bp, payment_attention_bp, timesheets_bp):
+               metrics_bp, payment_attention_bp, timesheets_bp, files_bp):
         app.register_blueprint(bp)
     from marketplace.payments.attention import connect_signals
     connect_signals()

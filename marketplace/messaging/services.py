@@ -153,12 +153,13 @@ def clean_body(body: str | None) -> str:
     return "".join(ch for ch in text if ch in "\n\t" or ord(ch) >= 32).strip()
 
 
-def post_message(actor: User, thread: Thread, body: str) -> Message:
+def post_message(actor: User, thread: Thread, body: str, attachment=None) -> Message:
+    """`attachment`: an optional files.attachments.PendingFile (already checked on its content)."""
     _require_participant(actor, thread)
     if actor.status != AccountStatus.ACTIVE:
         raise Forbidden("Suspended accounts can't send messages.")
     text = clean_body(body)
-    if not text:
+    if not text and attachment is None:
         raise ValidationFailed("Write a message before sending.", field="body")
     if len(text) > MAX_MESSAGE_LENGTH:
         raise ValidationFailed(f"Messages can be at most {MAX_MESSAGE_LENGTH:,} characters "
@@ -168,9 +169,14 @@ def post_message(actor: User, thread: Thread, body: str) -> Message:
     db.session.add(message)
     db.session.flush()
     _advance_read_marker(thread.id, actor.id, message.id)
+    screened = text
+    if attachment is not None:
+        from marketplace.files.attachments import store
+        store(actor, attachment, message_id=message.id)
+        screened = f"{text}\n{attachment.filename}".strip()   # the file's name is text the other side reads
     from marketplace.moderation.holds import hold
     from marketplace.moderation.screening import screen_message
-    reasons = screen_message(text)
+    reasons = screen_message(screened)
     if reasons:
         # Only the sender sees it until an operator releases it; no unread count, notification or digest.
         hold("message", message, actor.id, reasons)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import (DecimalField, FieldList, Form, FormField, SelectField, SelectMultipleField,
+from wtforms import (BooleanField, DecimalField, FieldList, Form, FormField, SelectField, SelectMultipleField,
                      SubmitField, TextAreaField, URLField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -74,4 +74,5 @@ class BusinessProfileForm(FlaskForm):
     industry = SelectField("Industry", choices=[("", "—")] + [(i, i) for i in INDUSTRIES])
     size = SelectField("Company size", choices=[("", "—")] + [(s, s + " people") for s in COMPANY_SIZES])
     timezone = SelectField("Time zone", choices=[(z, z) for z in TIMEZONES], default="UTC")
+    show_work_history = BooleanField("Let specialists show work they did for us on their profiles")
     submit = SubmitField("Save company profile")

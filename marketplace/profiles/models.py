@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import BigInteger, Boolean, false, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
@@ -143,6 +143,9 @@ class BusinessProfile(db.Model):
     size: Mapped[str] = mapped_column(String(20), default="")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     payment_method_status: Mapped[str] = mapped_column(String(20), default="none")
+    # Whether specialists may list engagements with this business (task title, date, rating) in the
+    # work history on their public profiles.
+    show_work_history: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)

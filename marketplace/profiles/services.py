@@ -149,6 +149,7 @@ class BusinessProfileData:
     industry: str
     size: str
     timezone: str
+    show_work_history: bool = False
 
 
 def update_business_profile(actor: User, profile: BusinessProfile, data: BusinessProfileData) -> None:
@@ -166,6 +167,7 @@ def update_business_profile(actor: User, profile: BusinessProfile, data: Busines
     if website and not website.startswith(("https://", "http://")):
         website = "https://" + website
     profile.company_name = one_line(data.company_name)
+    profile.show_work_history = bool(data.show_work_history)
     profile.website = website
     profile.industry = data.industry
     profile.size = data.size

@@ -71,7 +71,8 @@ def _edit_business():
     if form.validate_on_submit():
         data = services.BusinessProfileData(company_name=form.company_name.data, website=form.website.data or "",
                                             industry=form.industry.data, size=form.size.data,
-                                            timezone=form.timezone.data)
+                                            timezone=form.timezone.data,
+                                            show_work_history=bool(form.show_work_history.data))
         try:
             services.update_business_profile(current_user, profile, data)
             db.session.commit()
