@@ -104,6 +104,9 @@ def freelancer(user_id: int):
         from marketplace.tasks.services import open_tasks_of
         invite_tasks = open_tasks_of(current_user)
     from marketplace.reviews.services import specialist_reputation
+    from marketplace.showcase.completeness import completeness
+    from marketplace.showcase.track_record import track_record
+    is_owner = current_user.is_authenticated and current_user.id == user_id
     return render_template("profiles/freelancer.html", profile=profile, invite_tasks=invite_tasks,
-                           is_owner=current_user.is_authenticated and current_user.id == user_id,
-                           reputation=specialist_reputation(profile))
+                           is_owner=is_owner, reputation=specialist_reputation(profile),
+                           record=track_record(profile), completeness=completeness(profile) if is_owner else None)
