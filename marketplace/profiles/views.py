@@ -88,12 +88,12 @@ def _edit_business():
 
 @bp.get("/freelancers")
 def directory():
-    from marketplace.profiles.directory import MIN_RATINGS, SORTS, parse_query, search_freelancers
+    from marketplace.profiles.directory import AVAILABILITY, MIN_RATINGS, SORTS, parse_query, search_freelancers
     params = parse_query(request.args)
     page = search_freelancers(params, page=bounded_int(request.args, "page", 1))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("profiles/directory.html", page=page, params=params, skill_options=services.skill_options(),
-                           args=args, min_ratings=MIN_RATINGS, sorts=SORTS)
+                           args=args, min_ratings=MIN_RATINGS, sorts=SORTS, availability=AVAILABILITY)
 
 
 @bp.get("/freelancers/<int:user_id>")
