@@ -166,6 +166,7 @@ def register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def inject_globals():
         return {"site_name": app.config["SITE_NAME"], "ref": reference, "nav_counts": _nav_counts,
+                "invitation_badge": _invitation_badge,
                 "failed_mail_count": _failed_mail_count}
 
 
@@ -182,6 +183,14 @@ def _nav_counts() -> dict[str, int]:
     from marketplace.messaging.services import unread_thread_count
     from marketplace.notifications.services import unread_count
     return {"notifications": unread_count(current_user), "messages": unread_thread_count(current_user)}
+
+
+def _invitation_badge() -> int:
+    """Invitations waiting for a specialist's answer; called by base.html for specialists only."""
+    from flask_login import current_user
+
+    from marketplace.showcase.dashboard import pending_invitation_count
+    return pending_invitation_count(current_user)
 
 
 def register_commands(app: Flask) -> None:
