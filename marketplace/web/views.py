@@ -12,7 +12,17 @@ bp = Blueprint("web", __name__)
 
 @bp.get("/")
 def index():
-    return render_template("web/index.html")
+    from marketplace.showcase.home import categories, featured_specialists
+    return render_template("web/index.html", categories=categories(), featured=featured_specialists())
+
+
+# Short pages the footer links to; their text lives in the templates.
+INFO_PAGES = {"terms": "Terms of service", "privacy": "Privacy", "help": "Help and FAQ", "fees": "Fees"}
+
+
+@bp.get("/<any(terms, privacy, help, fees):page>")
+def info(page: str):
+    return render_template(f"web/pages/{page}.html", title=INFO_PAGES[page])
 
 
 @bp.get("/dashboard")
