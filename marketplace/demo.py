@@ -536,7 +536,8 @@ def _ensure_demo_accounts(skills: list[Skill]) -> bool:
     business = create_user(DEMO_LOGINS["business"], DEMO_PASSWORD, "Bea Lindqvist", Role.BUSINESS, verified=True)
     update_business_profile(business, db.session.get(BusinessProfile, business.id), BusinessProfileData(
         company_name="Brightline Home Internet", website="https://brightline.example", industry="Telecom",
-        size="51-200", timezone="Europe/Berlin"))
+        size="51-200", timezone="Europe/Berlin", show_work_history=True))
+    _demo_logo(business)
     freelancer = create_user(DEMO_LOGINS["freelancer"], DEMO_PASSWORD, "Lucía Fernández", Role.FREELANCER,
                              verified=True)
     by_slug = {s.slug: s.id for s in skills}
@@ -552,6 +553,24 @@ def _ensure_demo_accounts(skills: list[Skill]) -> bool:
     from marketplace.accounts.services import create_operator
     create_operator(DEMO_LOGINS["operator"], DEMO_PASSWORD, "Olu Operator")
     return True
+
+
+def _demo_logo(business: User) -> None:
+    """A drawn logo for the demo business, uploaded like any other (specialists keep their initials)."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from marketplace.files.avatars import set_avatar
+
+    image = Image.new("RGB", (512, 512), "#3b2f7a")
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((96, 96, 416, 416), fill="#e8735a")
+    draw.rectangle((176, 236, 336, 276), fill="#ffffff")      # a stylised beam of light
+    draw.polygon([(256, 140), (300, 236), (212, 236)], fill="#ffffff")
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    set_avatar(business, out.getvalue(), max_bytes=5 * 1024 * 1024)
 
 
 def _bulk_freelancers(rng: random.Random, skills: list[Skill], password_hash: str, start: int, n: int) -> None:

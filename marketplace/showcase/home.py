@@ -24,13 +24,19 @@ def categories() -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 def featured_specialists(limit: int = FEATURED) -> list[ProfileCard]:
-    """The best-rated listed specialists with at least one review (walks the directory's rating index)."""
+    """The best-rated listed specialists with at least one review (walking the directory's rating index),
+    topped up with recently updated listed profiles while the platform has few reviews."""
     active = select(User.id).where(User.id == FreelancerProfile.user_id, User.status == AccountStatus.ACTIVE)
+    listed = (exists(active), FreelancerProfile.hourly_rate.is_not(None),
+              FreelancerProfile.headline != literal_column("''"))
     ids = list(db.session.scalars(
-        select(FreelancerProfile.user_id)
-        .where(exists(active), FreelancerProfile.hourly_rate.is_not(None),
-               FreelancerProfile.headline != literal_column("''"), FreelancerProfile.rating_count > 0)
+        select(FreelancerProfile.user_id).where(*listed, FreelancerProfile.rating_count > 0)
         .order_by(rating_sort_key().desc(), FreelancerProfile.rating_count.desc(), FreelancerProfile.user_id.desc())
         .limit(limit)))
+    if len(ids) < limit:
+        ids += [i for i in db.session.scalars(
+            select(FreelancerProfile.user_id).where(*listed, FreelancerProfile.rating_count == 0)
+            .order_by(FreelancerProfile.updated_at.desc(), FreelancerProfile.user_id.desc())
+            .limit(limit - len(ids)))]
     cards = {card.user_id: card for card in load_cards(ids)}
     return [cards[i] for i in ids if i in cards]

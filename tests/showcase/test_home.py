@@ -16,7 +16,8 @@ def test_home_page_has_search_categories_featured_and_protection(client):
     page = text(client.get("/"))
     assert 'action="/freelancers"' in page and 'name="q"' in page
     assert "Support for your industry" in page and 'href="/freelancers?skill=churn-save"' in page
-    assert "Maria Star" in page and "Nora Unrated" not in page          # featured needs a review
+    assert "Maria Star" in page and "Nora Unrated" in page
+    assert page.index("Maria Star") < page.index("Nora Unrated")        # rated specialists first
     assert "How your money is protected" in page and "Only your approval releases the money" in page
 
 
