@@ -17,3 +17,7 @@ class MessageForm(FlaskForm):
                          render_kw={"rows": 4, "maxlength": MAX_MESSAGE_LENGTH,
                                     "placeholder": "Write a reply…"})
     submit = SubmitField("Send")
+
+
+class OpenThreadForm(FlaskForm):
+    """"Message" on a proposal card: CSRF only."""

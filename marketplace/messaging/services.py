@@ -121,6 +121,17 @@ def get_or_create_thread(task: Task, freelancer_id: int) -> Thread:
     return thread
 
 
+def thread_for_bid(actor: User, bid) -> Thread:
+    """The conversation about a proposal, for the business comparing proposals ("Message" on its card).
+
+    Proposals open their thread when sent; this also covers proposals from before that, or imported ones.
+    """
+    task = bid.task
+    if _is_anonymous(actor) or actor.id != task.business_id:
+        raise NotFound(THREAD_NOT_FOUND)
+    return get_or_create_thread(task, bid.freelancer_id)
+
+
 def link_engagement(task_id: int, freelancer_id: int, engagement_id: int) -> Thread:
     """After hire the conversation continues in the same thread, now tied to the engagement."""
     task = db.session.get(Task, task_id)

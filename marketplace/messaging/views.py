@@ -42,6 +42,21 @@ def thread(thread_id: int):
     return _render_thread(conversation, MessageForm(), before=before)
 
 
+@bp.post("/proposals/<int:bid_id>/message")
+@login_required
+def message_bidder(bid_id: int):
+    from flask import abort
+
+    from marketplace.bidding.models import Bid
+    from marketplace.messaging.forms import OpenThreadForm
+    bid = db.session.get(Bid, bid_id)
+    if bid is None or not OpenThreadForm().validate_on_submit():
+        abort(404 if bid is None else 400)
+    conversation = services.thread_for_bid(current_user, bid)
+    db.session.commit()
+    return redirect(url_for("messaging.thread", thread_id=conversation.id, _anchor="reply"))
+
+
 @bp.post("/messages/<int:thread_id>")
 @login_required
 @accepts_files("attachment")

@@ -91,12 +91,30 @@ def test_task_page_compares_proposals_and_describes_the_client(client, business,
     login_as(business)
     page = text(client.get(f"/tasks/{task.id}"))
     assert "% match" in page and "No reviews yet" in page and "Empathy not rated yet" in page
-    assert f'href="/messages/{thread.id}"' in page and 'data-testid="avatar-initials-' in page
+    assert f'href="/messages/{thread.id}#reply"' in page and 'data-testid="avatar-initials-' in page
     assert f'data-testid="bid-price-{bid.id}">$420.00' in page
     assert "About the client" in page and "Brightline" in page and "$850.00" in page
     client.post("/logout")
     page = text(client.get(f"/tasks/{task.id}"))
     assert "About the client" in page and 'data-testid="client-hires">1<' in page
+
+
+def test_message_on_a_proposal_card_opens_the_conversation(client, business, login_as):
+    from sqlalchemy import select
+
+    from marketplace.messaging.models import Thread
+    task = factories.create_task(business)
+    bid = add_bid(task, factories.create_freelancer())          # no thread yet (as for older proposals)
+    login_as(factories.create_business())
+    assert client.post(f"/proposals/{bid.id}/message").status_code == 404
+    assert db.session.scalar(select(Thread)) is None
+    client.post("/logout")
+    login_as(business)
+    response = client.post(f"/proposals/{bid.id}/message")
+    thread = db.session.scalar(select(Thread))
+    assert response.headers["Location"].endswith(f"/messages/{thread.id}#reply")
+    assert (thread.task_id, thread.freelancer_id) == (task.id, bid.freelancer_id)
+    assert client.post(f"/proposals/{bid.id}/message").headers["Location"].endswith(f"/messages/{thread.id}#reply")
 
 
 def test_specialist_dashboard_answers_what_now(client, freelancer, login_as):

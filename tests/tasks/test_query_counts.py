@@ -72,7 +72,7 @@ def test_owner_task_page_costs_the_same_for_1_and_10_bids(client, login_as, busi
     large = measure(client, f"/tasks/{task.id}", "GET /tasks/<id> as owner, 10 bids")
     page = text(client.get(f"/tasks/{task.id}"))
     assert "Proposals (10)" in page and all(f"Bid number {i}" in page for i in range(10))
-    assert page.count("% match") == 10
+    assert page.count("% match") == 10 and page.count('data-testid="message-') == 10
     assert small == large
     assert large <= MAX_QUERIES + OWNER_TASK_PAGE_EXTRA
 
