@@ -582,13 +582,15 @@ def _bulk_freelancers(rng: random.Random, skills: list[Skill], password_hash: st
     ids = list(db.session.scalars(insert(User).returning(User.id, sort_by_parameter_order=True), users))
     languages, language_weights = list(LANGUAGE_WEIGHTS), list(LANGUAGE_WEIGHTS.values())
     profiles, skill_rows, language_rows, channel_rows = [], [], [], []
+    from marketplace.profiles.search_text import compose as compose_search_text
     for uid in ids:
         profiles.append({"user_id": uid, "headline": rng.choice(HEADLINES),
                          "bio": "I treat every customer like a neighbour: listen first, then fix.",
                          "hourly_rate": rng.randrange(1200, 6500, 50), "currency": "USD",
                          "timezone": rng.choice(TIMEZONES), "hours_per_week": rng.choice([10, 20, 30, 40]),
                          "preferred_hours": "", "payout_status": "not_connected", "updated_at": now})
-        for skill in rng.sample(skills, rng.randint(3, 7)):
+        chosen_skills = rng.sample(skills, rng.randint(3, 7))
+        for skill in chosen_skills:
             skill_rows.append({"freelancer_id": uid, "skill_id": skill.id, "level": rng.randint(1, 5)})
         native = rng.choices(languages, language_weights)[0]
         spoken = {native: "native"}
@@ -601,6 +603,9 @@ def _bulk_freelancers(rng: random.Random, skills: list[Skill], password_hash: st
         chosen_channels = rng.sample(list(CHANNELS), rng.randint(1, 3))
         for channel in chosen_channels:
             channel_rows.append({"freelancer_id": uid, "channel": channel})
+        profiles[-1]["search_text"] = compose_search_text(
+            users[len(profiles) - 1]["full_name"], profiles[-1]["headline"],
+            [skill.name for skill in chosen_skills], spoken)
         profiles[-1]["language_mask"] = language_mask(spoken)
         profiles[-1]["channel_mask"] = channel_mask(chosen_channels)
     db.session.execute(insert(FreelancerProfile), profiles)

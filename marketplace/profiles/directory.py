@@ -1,11 +1,11 @@
 """The public specialist directory: filters on skill, language, channel, rate and rating; sorts."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import Float, exists, literal_column, select, union
-from sqlalchemy.orm import aliased
+from sqlalchemy import Float, exists, literal_column, select
 
 from marketplace.accounts.models import AccountStatus, User
 from marketplace.core.forms import bounded_int
@@ -26,8 +26,9 @@ SORTS = {"recent": "Recently updated", "rating": "Best rated"}
 # Hours a week the specialist says they are available, at least.
 AVAILABILITY = {"10": "10+ hours a week", "20": "20+ hours a week", "30": "30+ hours a week",
                 "40": "Full time (40+ h)"}
-# Keyword search: each word (up to MAX_WORDS) must appear in the name or the headline. On PostgreSQL
-# the trigram indexes of migration 0018 answer ILIKE '%word%' for words of 3+ characters.
+# Keyword search: each word (up to MAX_WORDS) must appear in the name, headline, skills or languages
+# (profiles/search_text.py). On PostgreSQL the trigram index of migration 0018 answers LIKE '%word%'
+# for words of 3+ characters.
 MIN_WORD = 3
 MAX_WORDS = 4
 
@@ -60,7 +61,9 @@ def parse_query(args) -> DirectoryQuery:
         min_rating=read.choice("min_rating", MIN_RATINGS, "minimum rating"),
         sort=read.choice("sort", SORTS) or "recent",
         q=" ".join(read.text("q", 100).split()), available=read.choice("available", AVAILABILITY, "availability"))
-    words = [w for w in params.q.split() if w]
+    # Words as typed, without the punctuation around them ("Spanish, Zendesk" is two words).
+    words = [w.strip(".-") for w in re.findall(r"[^\s,;:!?()\"'/]+", params.q)]
+    words = [w for w in words if w]
     params.words = [w for w in words if len(w) >= MIN_WORD][:MAX_WORDS]
     if words and not params.words:
         read.errors.append(f"Type at least {MIN_WORD} letters of a name or keyword to search; it was ignored.")
@@ -73,12 +76,8 @@ def _escape_like(word: str) -> str:
 
 
 def _matches_word(word: str):
-    """The profile's name or headline contains the word (any case): two indexed lookups, unioned."""
-    pattern = f"%{_escape_like(word)}%"
-    headline = aliased(FreelancerProfile)
-    by_name = select(User.id).where(User.full_name.ilike(pattern, escape="\\"))
-    by_headline = select(headline.user_id).where(headline.headline.ilike(pattern, escape="\\"))
-    return FreelancerProfile.user_id.in_(union(by_name, by_headline))
+    """The profile's search text (name, headline, skills, languages) contains the word, any case."""
+    return FreelancerProfile.search_text.like(f"%{_escape_like(word.lower())}%", escape="\\")
 
 
 def rating_sort_key():

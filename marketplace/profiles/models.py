@@ -63,6 +63,9 @@ class FreelancerProfile(db.Model):
     # kept in step by profiles.services.refresh_masks and seed-demo.
     language_mask: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     channel_mask: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Name, headline, skill and language names, lower-cased, for the directory's keyword search
+    # (profiles/search_text.py; a trigram index on PostgreSQL, migration 0018).
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
     skills: Mapped[list[FreelancerSkill]] = relationship(back_populates="profile", cascade="all, delete-orphan",

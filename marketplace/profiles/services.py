@@ -121,6 +121,10 @@ def update_freelancer_profile(actor: User, profile: FreelancerProfile, data: Fre
                       lambda row, level: setattr(row, "level", level))
     refresh_masks(profile)
     db.session.flush()
+    from marketplace.profiles.search_text import refresh
+    db.session.refresh(profile, ["skills"])        # new skill rows carry their Skill (names) only once loaded
+    refresh(profile)
+    db.session.flush()
 
 
 def refresh_masks(profile: FreelancerProfile) -> None:

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from marketplace.extensions import db
 from tests import factories
-from tests.tasks.helpers import make_profile, text
+from tests.tasks.helpers import make_profile, refresh_search_text, text
 
 
 def _profile(name: str, headline: str, hours: int = 20):
     user = factories.create_freelancer(full_name=name)
     profile = make_profile(user, rate=3_000, skills={"zendesk": 3}, languages={"en": "native"}, channels=["chat"])
     profile.headline, profile.hours_per_week = headline, hours
-    db.session.flush()
+    refresh_search_text(profile)
     return user
 
 
@@ -28,6 +28,16 @@ def test_search_by_name_or_headline_words_with_counts(client):
     assert "1 specialist" in page and "Tom Becker" in page
     page = text(client.get("/freelancers?available=20"))
     assert "2 specialists" in page and "Ana Lopez" not in page
+
+
+def test_skills_and_languages_are_keywords_and_punctuation_is_ignored(client):
+    _profile("Maria Fernández", "Bilingual chat support")       # Zendesk 3, English native (see _profile)
+    other = factories.create_freelancer(full_name="Tom Becker")
+    make_profile(other, rate=3_000, skills={"intercom": 3}, languages={"de": "native"}, channels=["chat"])
+    page = text(client.get("/freelancers?q=Zendesk,+English"))
+    assert "1 specialist" in page and "Maria Fernández" in page
+    assert "Tom Becker" in text(client.get("/freelancers?q=german"))
+    assert "Maria Fernández" in text(client.get("/freelancers?q=FERNÁNDEZ"))
 
 
 def test_like_wildcards_are_searched_literally_and_short_words_explained(client):
