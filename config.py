@@ -7,6 +7,7 @@ configuration table. `create_app()` picks a class from `APP_ENV`
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -204,6 +205,22 @@ class Config:
     # so a week can be replayed in the browser. Everything else keeps the real clock.
     FAKE_NOW = _env("FAKE_NOW")
 
+    # Uploaded files (marketplace/storage/): "local" keeps them under UPLOADS_DIR (default
+    # instance/uploads); "s3" puts them in an S3-compatible bucket. Either way they are served
+    # through the app after its authorization check (avatars and logos are public).
+    STORAGE_BACKEND = _env("STORAGE_BACKEND", "local")
+    UPLOADS_DIR = _env("UPLOADS_DIR")
+    S3_BUCKET = _env("S3_BUCKET")
+    S3_PREFIX = _env("S3_PREFIX", "")
+    S3_ENDPOINT_URL = _env("S3_ENDPOINT_URL")        # e.g. a MinIO or R2 address; unset = AWS
+    S3_REGION = _env("S3_REGION")
+    S3_ACCESS_KEY_ID = _env("S3_ACCESS_KEY_ID")      # unset = boto3's usual credential chain
+    S3_SECRET_ACCESS_KEY = _env("S3_SECRET_ACCESS_KEY")
+    # Largest attachment and largest photo or logo, in bytes; pages taking an upload accept a
+    # request body this much larger than MAX_CONTENT_LENGTH allows elsewhere.
+    UPLOAD_MAX_BYTES = _env_int("UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
+    AVATAR_MAX_BYTES = _env_int("AVATAR_MAX_BYTES", 5 * 1024 * 1024)
+
     BOOTSTRAP_SERVE_LOCAL = True
     BOOTSTRAP_BOOTSWATCH_THEME = None
     SITE_NAME = _env("SITE_NAME", "Human Touch")
@@ -230,6 +247,8 @@ class TestingConfig(Config):
     TRUSTED_HOSTS = None
     CACHE_TYPE = "NullCache"  # tests/tasks/test_listing_cache.py switches a real cache on
     FAKE_NOW = None  # tests pin the clock per test (app.config), never from the environment
+    STORAGE_BACKEND = "local"
+    UPLOADS_DIR = str(Path(tempfile.gettempdir()) / f"marketplace-test-uploads-{os.getpid()}")
 
 
 class ProductionConfig(Config):

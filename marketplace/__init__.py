@@ -86,6 +86,8 @@ def register_extensions(app: Flask) -> None:
     )
     from marketplace.accounts.session import init_login
     init_login(app, login_manager)
+    from marketplace.storage import init_storage
+    init_storage(app)
 
 
 @event.listens_for(Engine, "connect")
@@ -112,6 +114,7 @@ def import_models() -> None:
     from marketplace.bidding import models as _bidding  # noqa: F401
     from marketplace.contracts import models as _contracts  # noqa: F401
     from marketplace.engagements import models as _engagements  # noqa: F401
+    from marketplace.files import models as _files  # noqa: F401
     from marketplace.messaging import models as _messaging  # noqa: F401
     from marketplace.moderation import models as _moderation  # noqa: F401
     from marketplace.notifications import models as _notifications  # noqa: F401
@@ -130,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.bidding.views import bp as bidding_bp
     from marketplace.contracts.views import bp as contracts_bp
     from marketplace.engagements.views import bp as engagements_bp
+    from marketplace.files.views import bp as files_bp
     from marketplace.messaging.views import bp as messaging_bp
     from marketplace.moderation.dispute_views import bp as disputes_bp
     from marketplace.moderation.metrics_views import bp as metrics_bp
@@ -150,7 +154,7 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (web_bp, accounts_bp, profiles_bp, outbox_bp, tasks_bp, bidding_bp, contracts_bp, engagements_bp,
                messaging_bp, notifications_bp, payments_bp, reviews_bp, reports_bp, moderation_bp, disputes_bp,
-               metrics_bp, payment_attention_bp, timesheets_bp, billing_bp, invoicing_bp, schedules_bp):
+               metrics_bp, payment_attention_bp, timesheets_bp, billing_bp, invoicing_bp, schedules_bp, files_bp):
         app.register_blueprint(bp)
     from marketplace.payments.attention import connect_signals
     connect_signals()
@@ -172,6 +176,7 @@ def register_template_helpers(app: Flask) -> None:
     def inject_globals():
         from marketplace.core.urls import public_url
         return {"site_name": app.config["SITE_NAME"], "ref": reference, "nav_counts": _nav_counts,
+                "invitation_badge": _invitation_badge,
                 "failed_mail_count": _failed_mail_count, "public_url": public_url}
 
 
@@ -188,6 +193,14 @@ def _nav_counts() -> dict[str, int]:
     from marketplace.messaging.services import unread_thread_count
     from marketplace.notifications.services import unread_count
     return {"notifications": unread_count(current_user), "messages": unread_thread_count(current_user)}
+
+
+def _invitation_badge() -> int:
+    """Invitations waiting for a specialist's answer; called by base.html for specialists only."""
+    from flask_login import current_user
+
+    from marketplace.showcase.dashboard import pending_invitation_count
+    return pending_invitation_count(current_user)
 
 
 def register_commands(app: Flask) -> None:

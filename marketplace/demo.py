@@ -560,9 +560,10 @@ def _ensure_demo_accounts(skills: list[Skill]) -> bool:
     business = create_user(DEMO_LOGINS["business"], DEMO_PASSWORD, "Bea Lindqvist", Role.BUSINESS, verified=True)
     update_business_profile(business, db.session.get(BusinessProfile, business.id), BusinessProfileData(
         company_name="Brightline Home Internet", website="https://brightline.example", industry="Telecom",
-        size="51-200", timezone="Europe/Berlin",
+        size="51-200", timezone="Europe/Berlin", show_work_history=True,
         description="Fibre and cable internet for 40,000 homes in Berlin and Brandenburg. Many of our customers "
                     "are not technical, so we hire patient people who explain routers without jargon."))
+    _demo_logo(business)
     freelancer = create_user(DEMO_LOGINS["freelancer"], DEMO_PASSWORD, "Lucía Fernández", Role.FREELANCER,
                              verified=True)
     by_slug = {s.slug: s.id for s in skills}
@@ -580,6 +581,24 @@ def _ensure_demo_accounts(skills: list[Skill]) -> bool:
     return True
 
 
+def _demo_logo(business: User) -> None:
+    """A drawn logo for the demo business, uploaded like any other (specialists keep their initials)."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from marketplace.files.avatars import set_avatar
+
+    image = Image.new("RGB", (512, 512), "#3b2f7a")
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((96, 96, 416, 416), fill="#e8735a")
+    draw.rectangle((176, 236, 336, 276), fill="#ffffff")      # a stylised beam of light
+    draw.polygon([(256, 140), (300, 236), (212, 236)], fill="#ffffff")
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    set_avatar(business, out.getvalue(), max_bytes=5 * 1024 * 1024)
+
+
 def _bulk_freelancers(rng: random.Random, skills: list[Skill], password_hash: str, start: int, n: int) -> None:
     now = utcnow()
     users = [{"email": f"specialist{start + i + 1}@example.net", "password_hash": password_hash,
@@ -589,13 +608,15 @@ def _bulk_freelancers(rng: random.Random, skills: list[Skill], password_hash: st
     ids = list(db.session.scalars(insert(User).returning(User.id, sort_by_parameter_order=True), users))
     languages, language_weights = list(LANGUAGE_WEIGHTS), list(LANGUAGE_WEIGHTS.values())
     profiles, skill_rows, language_rows, channel_rows = [], [], [], []
+    from marketplace.profiles.search_text import compose as compose_search_text
     for uid in ids:
         profiles.append({"user_id": uid, "headline": rng.choice(HEADLINES),
                          "bio": "I treat every customer like a neighbour: listen first, then fix.",
                          "hourly_rate": rng.randrange(1200, 6500, 50), "currency": "USD",
                          "timezone": rng.choice(TIMEZONES), "hours_per_week": rng.choice([10, 20, 30, 40]),
                          "preferred_hours": "", "payout_status": "not_connected", "updated_at": now})
-        for skill in rng.sample(skills, rng.randint(3, 7)):
+        chosen_skills = rng.sample(skills, rng.randint(3, 7))
+        for skill in chosen_skills:
             skill_rows.append({"freelancer_id": uid, "skill_id": skill.id, "level": rng.randint(1, 5)})
         native = rng.choices(languages, language_weights)[0]
         spoken = {native: "native"}
@@ -608,6 +629,9 @@ def _bulk_freelancers(rng: random.Random, skills: list[Skill], password_hash: st
         chosen_channels = rng.sample(list(CHANNELS), rng.randint(1, 3))
         for channel in chosen_channels:
             channel_rows.append({"freelancer_id": uid, "channel": channel})
+        profiles[-1]["search_text"] = compose_search_text(
+            users[len(profiles) - 1]["full_name"], profiles[-1]["headline"],
+            [skill.name for skill in chosen_skills], spoken)
         profiles[-1]["language_mask"] = language_mask(spoken)
         profiles[-1]["channel_mask"] = channel_mask(chosen_channels)
     db.session.execute(insert(FreelancerProfile), profiles)

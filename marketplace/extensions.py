@@ -31,7 +31,8 @@ db = SQLAlchemy(model_class=Base)
 # Indexes and columns written by hand in migrations because autogenerate cannot compare them
 # (expression indexes, PostgreSQL-only generated columns); autogenerate and `db check` skip them.
 HAND_WRITTEN_INDEXES = frozenset({"ix_tasks_fulltext", "ix_tasks_search", "ix_tasks_listed_price",
-                                  "ix_freelancer_profiles_listed_rating"})
+                                  "ix_freelancer_profiles_listed_rating",
+                                  "ix_freelancer_profiles_search_trgm"})
 HAND_WRITTEN_COLUMNS = frozenset({("tasks", "search_vector"), ("tasks", "skill_ids"), ("tasks", "language_codes")})
 
 

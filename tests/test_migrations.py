@@ -194,3 +194,43 @@ def test_contracts_migration_refuses_to_fold_a_contract_with_several_milestones(
         with db.engine.connect() as conn:
             assert _rows(conn, "SELECT COUNT(*) FROM contracts") == [(3,)]
         db.engine.dispose()
+
+
+# --- 0018: faces, files and people search ---------------------------------------------------------------
+
+def _revision_before_search_text() -> str:
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "migrations" / "versions" / "0018_faces_files_and_search.py"
+    spec = importlib.util.spec_from_file_location("migration_0018", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.down_revision
+
+
+@pytest.mark.no_db_transaction
+def test_search_text_is_filled_for_existing_profiles_and_removed_on_downgrade(fresh_database_url):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url, "TESTING": True, "TRUSTED_HOSTS": None})
+    with app.app_context():
+        upgrade(revision=_revision_before_search_text())
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO users (id, email, password_hash, full_name, role, session_token, created_at) "
+                              "VALUES (1, 'maria@example.com', 'x', 'Maria Fernandez', 'freelancer', 't', :now)"),
+                         {"now": _NOW})
+            conn.execute(text("INSERT INTO freelancer_profiles (user_id, headline, bio, currency, timezone, "
+                              "hours_per_week, preferred_hours, payout_status, updated_at) VALUES "
+                              "(1, 'Calm Chat Support', '', 'USD', 'UTC', 20, '', 'not_connected', :now)"), {"now": _NOW})
+            conn.execute(text("INSERT INTO skills (id, slug, name, kind) VALUES (1, 'zendesk', 'Zendesk', 'tool')"))
+            conn.execute(text("INSERT INTO freelancer_skills (freelancer_id, skill_id, level) VALUES (1, 1, 3)"))
+            conn.execute(text("INSERT INTO freelancer_languages (freelancer_id, language, proficiency) "
+                              "VALUES (1, 'es', 'native')"))
+        upgrade(revision="0018")
+        with db.engine.connect() as conn:
+            search_text = conn.execute(text("SELECT search_text FROM freelancer_profiles")).scalar_one()
+        assert all(word in search_text for word in ("maria fernandez", "calm chat support", "zendesk", "spanish"))
+        downgrade(revision=_revision_before_search_text())
+        columns = {c["name"] for c in inspect(db.engine).get_columns("freelancer_profiles")}
+        assert "search_text" not in columns
+        assert "avatar_token" not in {c["name"] for c in inspect(db.engine).get_columns("users")}
+        assert "attachments" not in inspect(db.engine).get_table_names()
+        db.engine.dispose()

@@ -64,6 +64,9 @@ class User(UserMixin, db.Model):
     suspension_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
                                                  server_default=func.current_timestamp())
+    # A specialist's photo or a business's logo: the random token naming its stored renditions
+    # (marketplace/files/avatars.py); empty until one is uploaded, when initials are shown.
+    avatar_token: Mapped[str | None] = mapped_column(String(32))
 
     # A business's company profile (profiles/models.py), for the name it is known by on the marketplace.
     business_profile = relationship("BusinessProfile", uselist=False, viewonly=True, lazy="select")

@@ -46,10 +46,17 @@ def register_request_guards(app: Flask) -> None:
 
     @app.before_request
     def _reject_unexpected_files():
-        if not request.files:
-            return
         view = current_app.view_functions.get(request.endpoint)
         accepted = getattr(view, ACCEPTED_FILES_ATTR, frozenset())
+        if accepted:
+            # Pages taking an upload accept a body as large as the largest upload (plus the form);
+            # everywhere else MAX_CONTENT_LENGTH stays small. Set before the body is parsed.
+            config = current_app.config
+            largest = max(config.get("UPLOAD_MAX_BYTES", 0), config.get("AVATAR_MAX_BYTES", 0))
+            if config.get("MAX_CONTENT_LENGTH") is not None:
+                request.max_content_length = max(config["MAX_CONTENT_LENGTH"], largest + 256 * 1024)
+        if not request.files:
+            return
         for name in request.files:
             if name not in accepted:
                 abort(400, description=f"The field “{name[:40]}” takes text, not a file upload. "

@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required
 
 from marketplace.core.errors import Conflict, ValidationFailed
+from marketplace.core.requests import accepts_files
 from marketplace.engagements import services, transitions
 from marketplace.engagements.forms import NoteForm, OptionalNoteForm
 from marketplace.extensions import db
@@ -97,10 +98,18 @@ def funding_return(engagement_id: int):
 
 @bp.post("/engagements/<int:engagement_id>/deliver")
 @login_required
+@accepts_files("attachment")
 @_back_to_engagement
 def deliver(engagement_id: int):
+    from marketplace.files.attachments import PendingFile, store
+    from marketplace.files.views import read_upload
     engagement = services.get_engagement_for(current_user, engagement_id)
-    transitions.deliver(current_user, engagement, _form_or_error(NoteForm()))
+    note = _form_or_error(NoteForm())
+    upload = read_upload("attachment")
+    pending = PendingFile(*upload) if upload else None   # checked before anything moves
+    transitions.deliver(current_user, engagement, note)
+    if pending is not None:
+        store(current_user, pending, engagement_id=engagement.id)
     db.session.commit()
     return _done(engagement.id, "Delivered. The business has been asked to review and approve it.")
 

@@ -123,6 +123,17 @@ def get_or_create_thread(task: Task, freelancer_id: int) -> Thread:
     return thread
 
 
+def thread_for_bid(actor: User, bid) -> Thread:
+    """The conversation about a proposal, for the business comparing proposals ("Message" on its card).
+
+    Proposals open their thread when sent; this also covers proposals from before that, or imported ones.
+    """
+    task = bid.task
+    if _is_anonymous(actor) or actor.id != task.business_id:
+        raise NotFound(THREAD_NOT_FOUND)
+    return get_or_create_thread(task, bid.freelancer_id)
+
+
 def link_engagement(task_id: int, freelancer_id: int, engagement_id: int) -> Thread:
     """After hire the conversation continues in the same thread, now tied to the engagement."""
     task = db.session.get(Task, task_id)
@@ -155,13 +166,14 @@ def clean_body(body: str | None) -> str:
     return "".join(ch for ch in text if ch in "\n\t" or ord(ch) >= 32).strip()
 
 
-def post_message(actor: User, thread: Thread, body: str) -> Message:
+def post_message(actor: User, thread: Thread, body: str, attachment=None) -> Message:
+    """`attachment`: an optional files.attachments.PendingFile (already checked on its content)."""
     _require_participant(actor, thread)
     if actor.status != AccountStatus.ACTIVE:
         raise Forbidden("Suspended accounts can't send messages.")
     require_confirmed_email(actor, "send messages")
     text = clean_body(body)
-    if not text:
+    if not text and attachment is None:
         raise ValidationFailed("Write a message before sending.", field="body")
     if len(text) > MAX_MESSAGE_LENGTH:
         raise ValidationFailed(f"Messages can be at most {MAX_MESSAGE_LENGTH:,} characters "
@@ -171,9 +183,14 @@ def post_message(actor: User, thread: Thread, body: str) -> Message:
     db.session.add(message)
     db.session.flush()
     _advance_read_marker(thread.id, actor.id, message.id)
+    screened = text
+    if attachment is not None:
+        from marketplace.files.attachments import store
+        store(actor, attachment, message_id=message.id)
+        screened = f"{text}\n{attachment.filename}".strip()   # the file's name is text the other side reads
     from marketplace.moderation.holds import hold
     from marketplace.moderation.screening import screen_message
-    reasons = screen_message(text)
+    reasons = screen_message(screened)
     if reasons:
         # Only the sender sees it until an operator releases it; no unread count, notification or digest.
         hold("message", message, actor.id, reasons)

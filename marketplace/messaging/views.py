@@ -8,6 +8,7 @@ from markupsafe import Markup
 
 from marketplace.core.errors import DomainError
 from marketplace.core.forms import attach_error, bounded_int
+from marketplace.core.requests import accepts_files
 from marketplace.extensions import db
 from marketplace.messaging import services
 from marketplace.messaging.forms import MessageForm
@@ -41,14 +42,34 @@ def thread(thread_id: int):
     return _render_thread(conversation, MessageForm(), before=before)
 
 
+@bp.post("/proposals/<int:bid_id>/message")
+@login_required
+def message_bidder(bid_id: int):
+    from flask import abort
+
+    from marketplace.bidding.models import Bid
+    from marketplace.messaging.forms import OpenThreadForm
+    bid = db.session.get(Bid, bid_id)
+    if bid is None or not OpenThreadForm().validate_on_submit():
+        abort(404 if bid is None else 400)
+    conversation = services.thread_for_bid(current_user, bid)
+    db.session.commit()
+    return redirect(url_for("messaging.thread", thread_id=conversation.id, _anchor="reply"))
+
+
 @bp.post("/messages/<int:thread_id>")
 @login_required
+@accepts_files("attachment")
 def send(thread_id: int):
+    from marketplace.files.attachments import PendingFile
+    from marketplace.files.views import read_upload
     conversation = services.get_thread_for(current_user, thread_id)
     form = MessageForm()
     if form.validate_on_submit():
         try:
-            message = services.post_message(current_user, conversation, form.body.data)
+            upload = read_upload("attachment")
+            pending = PendingFile(*upload) if upload else None
+            message = services.post_message(current_user, conversation, form.body.data, pending)
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
@@ -59,5 +80,7 @@ def send(thread_id: int):
 
 
 def _render_thread(conversation, form: MessageForm, before: int | None = None):
+    from marketplace.files.attachments import on_messages
     view = services.messages_in(current_user, conversation, before=before)
-    return render_template("messaging/thread.html", thread=conversation, view=view, form=form)
+    return render_template("messaging/thread.html", thread=conversation, view=view, form=form,
+                           attachments=on_messages(m.id for m in view.messages))

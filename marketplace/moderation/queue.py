@@ -101,6 +101,15 @@ class HeldRow:
     path: str
 
 
+def next_open_case(actor: User, skip: int | None = None) -> int | None:
+    """The id of the oldest open held case (other than `skip`), in the queue's order."""
+    require_operator(actor)
+    query = select(ModerationCase.id).where(ModerationCase.status == "open")
+    if skip is not None:
+        query = query.where(ModerationCase.id != skip)
+    return db.session.scalar(query.order_by(ModerationCase.created_at, ModerationCase.id).limit(1))
+
+
 def held_page(actor: User, filters: QueueFilters, page: int, per_page: int = 20):
     require_operator(actor)
     query = (select(ModerationCase).where(ModerationCase.status == "open")

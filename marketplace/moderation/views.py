@@ -133,6 +133,18 @@ def case(case_id: int):
                            **_owner_context(held.owner_id))
 
 
+@bp.get("/cases/next")
+@operator_required
+def next_case():
+    """The oldest held item still waiting (the "Next case" button after a decision)."""
+    after = bounded_int(request.args, "after", 0, low=0, high=2**31 - 1)
+    waiting = console.next_open_case(current_user, skip=after or None)
+    if waiting is None:
+        flash("No more held items: the queue is clear.", "success")
+        return redirect(url_for("moderation.queue", tab="held"))
+    return redirect(url_for("moderation.case", case_id=waiting))
+
+
 def _form_problem(form) -> str | None:
     if form.validate_on_submit():
         return None

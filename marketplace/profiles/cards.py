@@ -37,6 +37,8 @@ class ProfileCard:
     languages: list[SpokenLanguage] = field(default_factory=list)
     channel_codes: list[str] = field(default_factory=list)
     top_skills: list[SkillLevel] = field(default_factory=list)   # strongest first, at most SKILLS_SHOWN
+    avatar_token: str | None = None
+    hours_per_week: int = 0
 
 
 def load_cards(ids: Sequence[int]) -> list[ProfileCard]:
@@ -46,7 +48,8 @@ def load_cards(ids: Sequence[int]) -> list[ProfileCard]:
     p = FreelancerProfile
     rows = db.session.execute(
         select(p.user_id, User.full_name, p.headline, p.hourly_rate, p.currency, p.timezone, p.rating_sum,
-               p.rating_count).join(User, User.id == p.user_id).where(p.user_id.in_(ids)))
+               p.rating_count, User.avatar_token, p.hours_per_week)
+        .join(User, User.id == p.user_id).where(p.user_id.in_(ids)))
     cards = {row.user_id: ProfileCard(**row._mapping) for row in rows}
     for user_id, name, level in db.session.execute(
             select(FreelancerSkill.freelancer_id, Skill.name, FreelancerSkill.level)

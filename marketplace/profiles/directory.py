@@ -1,6 +1,7 @@
 """The public specialist directory: filters on skill, language, channel, rate and rating; sorts."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -22,6 +23,14 @@ from marketplace.profiles.models import (FreelancerChannel, FreelancerLanguage, 
 # Bayesian rating is just the platform prior, not a reputation.
 MIN_RATINGS = {"3": "3.0 and up", "3.5": "3.5 and up", "4": "4.0 and up", "4.5": "4.5 and up"}
 SORTS = {"recent": "Recently updated", "rating": "Best rated"}
+# Hours a week the specialist says they are available, at least.
+AVAILABILITY = {"10": "10+ hours a week", "20": "20+ hours a week", "30": "30+ hours a week",
+                "40": "Full time (40+ h)"}
+# Keyword search: each word (up to MAX_WORDS) must appear in the name, headline, skills or languages
+# (profiles/search_text.py). On PostgreSQL the trigram index of migration 0018 answers LIKE '%word%'
+# for words of 3+ characters.
+MIN_WORD = 3
+MAX_WORDS = 4
 
 
 @dataclass
@@ -33,6 +42,9 @@ class DirectoryQuery:
     rate_max: int | None = None
     min_rating: str = ""         # one of MIN_RATINGS: the Bayesian rating shown on profiles, at least
     sort: str = "recent"
+    q: str = ""                  # name or keywords, as typed
+    words: list[str] = field(default_factory=list)   # the words searched (MIN_WORD+ characters)
+    available: str = ""          # one of AVAILABILITY
     errors: list[str] = field(default_factory=list)
 
 
@@ -47,9 +59,25 @@ def parse_query(args) -> DirectoryQuery:
         rate_max=read.amount("rate_max", 1, 100_000_000,
                              "Maximum rate must be a positive amount up to 1,000,000; it was ignored."),
         min_rating=read.choice("min_rating", MIN_RATINGS, "minimum rating"),
-        sort=read.choice("sort", SORTS) or "recent")
+        sort=read.choice("sort", SORTS) or "recent",
+        q=" ".join(read.text("q", 100).split()), available=read.choice("available", AVAILABILITY, "availability"))
+    # Words as typed, without the punctuation around them ("Spanish, Zendesk" is two words).
+    words = [w.strip(".-") for w in re.findall(r"[^\s,;:!?()\"'/]+", params.q)]
+    words = [w for w in words if w]
+    params.words = [w for w in words if len(w) >= MIN_WORD][:MAX_WORDS]
+    if words and not params.words:
+        read.errors.append(f"Type at least {MIN_WORD} letters of a name or keyword to search; it was ignored.")
     params.errors = read.errors
     return params
+
+
+def _escape_like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _matches_word(word: str):
+    """The profile's search text (name, headline, skills, languages) contains the word, any case."""
+    return FreelancerProfile.search_text.like(f"%{_escape_like(word.lower())}%", escape="\\")
 
 
 def rating_sort_key():
@@ -90,6 +118,10 @@ def search_freelancers(params: DirectoryQuery, page: int = 1, per_page: int = 20
                                          FreelancerChannel.channel == params.channel))
     if params.rate_max is not None:
         stmt = stmt.where(FreelancerProfile.hourly_rate <= params.rate_max)
+    if params.available:
+        stmt = stmt.where(FreelancerProfile.hours_per_week >= int(params.available))
+    for word in params.words:
+        stmt = stmt.where(_matches_word(word))
     if params.min_rating:
         # As displayed: a 3.96 reads "4.0" on the profile, so it passes "4.0 and up".
         stmt = stmt.where(FreelancerProfile.rating_count > 0,

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import (DecimalField, FieldList, Form, FormField, SelectField, SelectMultipleField,
+from wtforms import (BooleanField, DecimalField, FieldList, Form, FormField, SelectField, SelectMultipleField,
                      SubmitField, TextAreaField, URLField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -78,4 +78,5 @@ class BusinessProfileForm(FlaskForm):
     description = TextAreaField("About the company", validators=[Optional(), Length(max=2000)],
                                 description="What you do and who your customers are; specialists read it on your tasks.",
                                 render_kw={"rows": 4, "maxlength": 2000})
+    show_work_history = BooleanField("Let specialists show work they did for us on their profiles")
     submit = SubmitField("Save company profile")

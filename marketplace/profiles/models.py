@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import BigInteger, Boolean, false, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
@@ -63,6 +63,9 @@ class FreelancerProfile(db.Model):
     # kept in step by profiles.services.refresh_masks and seed-demo.
     language_mask: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     channel_mask: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Name, headline, skill and language names, lower-cased, for the directory's keyword search
+    # (profiles/search_text.py; a trigram index on PostgreSQL, migration 0018).
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
     skills: Mapped[list[FreelancerSkill]] = relationship(back_populates="profile", cascade="all, delete-orphan",
@@ -144,6 +147,9 @@ class BusinessProfile(db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     description: Mapped[str] = mapped_column(Text, default="", server_default="")   # shown on its tasks
     payment_method_status: Mapped[str] = mapped_column(String(20), default="none")
+    # Whether specialists may list engagements with this business (task title, date, rating) in the
+    # work history on their public profiles.
+    show_work_history: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)

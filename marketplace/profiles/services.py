@@ -121,6 +121,10 @@ def update_freelancer_profile(actor: User, profile: FreelancerProfile, data: Fre
                       lambda row, level: setattr(row, "level", level))
     refresh_masks(profile)
     db.session.flush()
+    from marketplace.profiles.search_text import refresh
+    db.session.refresh(profile, ["skills"])        # new skill rows carry their Skill (names) only once loaded
+    refresh(profile)
+    db.session.flush()
 
 
 def refresh_masks(profile: FreelancerProfile) -> None:
@@ -153,6 +157,7 @@ class BusinessProfileData:
     size: str
     timezone: str
     description: str = ""
+    show_work_history: bool = False
 
 
 def update_business_profile(actor: User, profile: BusinessProfile, data: BusinessProfileData) -> None:
@@ -173,6 +178,7 @@ def update_business_profile(actor: User, profile: BusinessProfile, data: Busines
     if website and not website.startswith(("https://", "http://")):
         website = "https://" + website
     profile.company_name = one_line(data.company_name)
+    profile.show_work_history = bool(data.show_work_history)
     profile.website = website
     profile.industry = data.industry
     profile.size = data.size

@@ -71,7 +71,8 @@ def _edit_business():
     if form.validate_on_submit():
         data = services.BusinessProfileData(company_name=form.company_name.data, website=form.website.data or "",
                                             industry=form.industry.data, size=form.size.data,
-                                            timezone=form.timezone.data, description=form.description.data or "")
+                                            timezone=form.timezone.data, description=form.description.data or "",
+                                            show_work_history=bool(form.show_work_history.data))
         try:
             services.update_business_profile(current_user, profile, data)
             db.session.commit()
@@ -87,12 +88,12 @@ def _edit_business():
 
 @bp.get("/freelancers")
 def directory():
-    from marketplace.profiles.directory import MIN_RATINGS, SORTS, parse_query, search_freelancers
+    from marketplace.profiles.directory import AVAILABILITY, MIN_RATINGS, SORTS, parse_query, search_freelancers
     params = parse_query(request.args)
     page = search_freelancers(params, page=bounded_int(request.args, "page", 1))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("profiles/directory.html", page=page, params=params, skill_options=services.skill_options(),
-                           args=args, min_ratings=MIN_RATINGS, sorts=SORTS)
+                           args=args, min_ratings=MIN_RATINGS, sorts=SORTS, availability=AVAILABILITY)
 
 
 @bp.get("/freelancers/<int:user_id>")
@@ -103,6 +104,9 @@ def freelancer(user_id: int):
         from marketplace.tasks.services import open_tasks_of
         invite_tasks = open_tasks_of(current_user)
     from marketplace.reviews.services import specialist_reputation
+    from marketplace.showcase.completeness import completeness
+    from marketplace.showcase.track_record import track_record
+    is_owner = current_user.is_authenticated and current_user.id == user_id
     return render_template("profiles/freelancer.html", profile=profile, invite_tasks=invite_tasks,
-                           is_owner=current_user.is_authenticated and current_user.id == user_id,
-                           reputation=specialist_reputation(profile))
+                           is_owner=is_owner, reputation=specialist_reputation(profile),
+                           record=track_record(profile), completeness=completeness(profile) if is_owner else None)

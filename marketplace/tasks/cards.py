@@ -48,6 +48,8 @@ class TaskCard:
     business_name: str
     language_codes: list[str] = field(default_factory=list)
     skills: list[SkillPill] = field(default_factory=list)   # required first, as on the task page
+    business_id: int = 0
+    business_avatar: str | None = None                         # the business's logo token (files/avatars.py)
 
     @property
     def seats_left(self) -> int:
@@ -61,6 +63,7 @@ class TaskCard:
                    currency=task.currency, budget=task.budget, max_rate=task.max_rate,
                    estimated_hours=task.estimated_hours, seats=task.seats, filled_seats=task.filled_seats,
                    business_name=task.business.public_name, language_codes=task.language_codes,
+                   business_id=task.business_id, business_avatar=task.business.avatar_token,
                    skills=[SkillPill(ts.skill.name, ts.required, ts.min_level) for ts in task.skills])
 
 
@@ -72,7 +75,8 @@ def load_cards(ids: Sequence[int]) -> list[TaskCard]:
         select(Task.id, Task.title, func.substr(Task.description, 1, DESCRIPTION_CHARS).label("description"),
                Task.channel, Task.timezone, Task.start_date, Task.pricing, Task.currency, Task.budget, Task.max_rate,
                Task.estimated_hours, Task.seats, Task.filled_seats,
-               func.coalesce(func.nullif(BusinessProfile.company_name, ""), User.full_name).label("business_name"))
+               func.coalesce(func.nullif(BusinessProfile.company_name, ""), User.full_name).label("business_name"),
+               Task.business_id, User.avatar_token.label("business_avatar"))
         .join(User, User.id == Task.business_id)
         .outerjoin(BusinessProfile, BusinessProfile.user_id == Task.business_id).where(Task.id.in_(ids)))
     cards = {row.id: TaskCard(**row._mapping) for row in rows}

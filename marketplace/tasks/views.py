@@ -150,9 +150,13 @@ def show(task_id: int):
     actor = _actor()
     task = services.get_task_for(actor, task_id)
     context = {"task": task, "action_form": ActionForm(), "is_owner": services.is_owner(actor, task)}
+    from marketplace.showcase.client_facts import client_facts
+    context["client"] = client_facts(task.business, task.currency)
     if context["is_owner"]:
+        from marketplace.showcase.proposals import compare
         context["bids"] = bidding.bids_for_task(actor, task)
         context["can_close"] = services.can_close(task, context["bids"])
+        context["proposal_facts"] = compare(task, context["bids"])
         context["invitations"] = bidding.invitations_on(actor, task)
         context["decline_form"] = DeclineForm()
     elif actor is not None and actor.is_freelancer:

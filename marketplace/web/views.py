@@ -12,7 +12,17 @@ bp = Blueprint("web", __name__)
 
 @bp.get("/")
 def index():
-    return render_template("web/index.html")
+    from marketplace.showcase.home import categories, featured_specialists
+    return render_template("web/index.html", categories=categories(), featured=featured_specialists())
+
+
+# Short pages the footer links to; their text lives in the templates.
+INFO_PAGES = {"terms": "Terms of service", "privacy": "Privacy", "help": "Help and FAQ", "fees": "Fees"}
+
+
+@bp.get("/<any(terms, privacy, help, fees):page>")
+def info(page: str):
+    return render_template(f"web/pages/{page}.html", title=INFO_PAGES[page])
 
 
 @bp.get("/dashboard")
@@ -26,11 +36,17 @@ def dashboard():
         from marketplace.profiles.services import get_own_freelancer_profile
         context["profile"] = get_own_freelancer_profile(current_user)
         context["recommended"] = recommended_for(current_user, limit=5)
+        from marketplace.showcase.completeness import completeness
+        from marketplace.showcase.dashboard import specialist_agenda
+        context["agenda"] = specialist_agenda(current_user)
+        context["completeness"] = completeness(context["profile"])
     elif current_user.is_business:
         from marketplace.profiles.services import get_own_business_profile
         from marketplace.tasks.services import tasks_of
         context["profile"] = get_own_business_profile(current_user)
         context["task_rows"] = tasks_of(current_user, limit=5)
+        from marketplace.showcase.dashboard import business_agenda
+        context["agenda"] = business_agenda(current_user)
     if current_user.is_freelancer or current_user.is_business:
         from marketplace.core.time import app_now
         from marketplace.timesheets.services import weekly_overview

@@ -32,6 +32,7 @@ from marketplace.schedules import blocks as schedule_blocks, claims as shift_cla
 from marketplace.schedules.models import Shift
 from marketplace.timesheets.models import TimeEntry
 from marketplace.timesheets.weeks import week_start
+from marketplace.files.models import Attachment
 from tests import factories
 from tests.payments.helpers import sandbox_fund
 from tests.reviews.helpers import ended_engagement
@@ -83,7 +84,9 @@ def without_files(kinds: list[str]) -> list[str]:
 QUERY_ARGS = {
     "tasks.browse": ["q", "skill", "language", "channel", "pricing", "sort", "timezone", "budget_min",
                      "budget_max", "page"],
-    "profiles.directory": ["skill", "min_level", "language", "channel", "rate_max", "min_rating", "sort", "page"],
+    "profiles.directory": ["skill", "min_level", "language", "channel", "rate_max", "min_rating", "sort", "page",
+                           "q", "available"],
+    "moderation.next_case": ["after"],
     "moderation.queue": ["tab", "type", "age", "page"],
     "moderation.audit": ["q", "action", "actor", "target_type", "target_id", "subject", "from", "to", "page"],
     "metrics.index": ["days", "from", "to", "currency"],
@@ -129,6 +132,9 @@ def build_world() -> World:
     invitation = bidding.invite(business, free_task, other_specialist.id, "Join us?")
     thread = messaging.get_or_create_thread(task, specialist.id)
     messaging.post_message(business, thread, "Hello, are you free on Saturday?")
+    from marketplace.files.attachments import PendingFile
+    message = messaging.post_message(specialist, thread, "The script", PendingFile(b"%PDF-1.4\n%%EOF\n", "script.pdf"))
+    attachment = db.session.scalar(select(Attachment).where(Attachment.message_id == message.id))
     awaiting = factories.create_engagement(business, specialist)
     charge = transitions.begin_funding(business, awaiting, "sandbox")
     working = factories.create_engagement(business, specialist)
@@ -185,6 +191,8 @@ def build_world() -> World:
         "entry_id": entry.id, "invoice_id": invoice.id, "payable_id": invoice.engagement_id,
         # The coverage schedule.
         "block_id": schedule[0].id, "shift_id": shift.id, "seat_id": seat.id, "swap_id": swap.id,
+        # A PDF attached to a message of the thread; an avatar rendition size; a footer page.
+        "attachment_id": attachment.id, "size": 64, "page": "terms",
     }
     world = World(users, ids)
     world.ids.update(free_task=free_task.id, awaiting=awaiting.id, disputed=disputed.id, ended=ended.id,

@@ -41,7 +41,7 @@ def _server_env(tmp: Path, base_url: str) -> dict[str, str]:
     # PUBLIC_BASE_URL: links in emails point at this server, as `make run` does for its port.
     env.update(APP_ENV="development", DATABASE_URL=f"sqlite:///{tmp / 'e2e.sqlite3'}",
                OUTBOX_PUBLIC="1", RATELIMIT_ENABLED="0", SECRET_KEY="e2e-secret",
-               PUBLIC_BASE_URL=base_url, PYTHONUNBUFFERED="1")
+               PUBLIC_BASE_URL=base_url, PYTHONUNBUFFERED="1", UPLOADS_DIR=str(tmp / "uploads"))
     return env
 
 

@@ -120,7 +120,16 @@ def make_profile(user, *, headline: str = "Calm, bilingual support specialist", 
     for channel in channels or []:
         db.session.add(FreelancerChannel(freelancer_id=user.id, channel=channel))
     db.session.flush()
+    refresh_search_text(profile)
     return profile
+
+
+def refresh_search_text(profile: FreelancerProfile) -> None:
+    """What saving the profile through the service does for the directory's keyword search."""
+    from marketplace.profiles.search_text import refresh
+    db.session.refresh(profile, ["skills", "languages"])
+    refresh(profile)
+    db.session.flush()
 
 
 IGNORED_STATEMENTS = ("SAVEPOINT", "RELEASE", "ROLLBACK")

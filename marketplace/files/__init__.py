@@ -1,0 +1,1 @@
+"""Uploaded files: specialists' photos and businesses' logos, attachments on messages and deliveries."""

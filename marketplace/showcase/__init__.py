@@ -1,0 +1,1 @@
+"""What pages show about people to help others choose: track records, client facts, profile completeness."""
