@@ -324,6 +324,10 @@ def main() -> None:
     backend = app.config["SQLALCHEMY_DATABASE_URI"].split(":", 1)[0]
     print(f"database: {backend}", flush=True)
     sizes = prepare(app)
+    if "--seed-only" in sys.argv[1:]:
+        scenarios_ready = pages.build(app)  # adds the busy task's proposals once too
+        print(f"seeded: {sizes}, {len(scenarios_ready)} scenarios ready", flush=True)
+        return
     match_ms, recommended_ms = time_matching(app)
     print(f"match_top20_ms        median {match_ms['median']:8.2f}   p95 {match_ms['p95']:8.2f}", flush=True)
     print(f"recommended_tasks_ms  median {recommended_ms['median']:8.2f}   p95 {recommended_ms['p95']:8.2f}",

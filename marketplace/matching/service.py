@@ -215,8 +215,22 @@ def auto_invite(task: Task) -> int:
 
 # --- tasks for a specialist ---------------------------------------------------------------
 
+# "Recommended for you" reads the tasks sharing a specialist's skills, best covered first, this
+# many ids at a time, and checks them against the other filters TASK_CHUNK at a time.
+TASK_WINDOW = 2000
+TASK_CHUNK = 300
+
+
 def candidate_task_ids(profile: FreelancerProfile, limit: int) -> list[int]:
-    """Open tasks this specialist passes the hard filters for, most shared required skills first."""
+    """Open tasks this specialist passes the hard filters for, most shared required skills first.
+
+    The tasks requiring any of the specialist's skills are counted and ordered from the partial
+    index ix_task_skills_required alone (no task row read); then their ids are checked against the
+    other filters (listed, channel, languages, hiring mode, no live proposal) by primary key, a
+    chunk at a time, until `limit` pass. One statement filtering every listed task first made the
+    planner scan the whole tasks table. The answer is the same: chunks are taken in order, and a
+    further window is read only when every id of the previous one has been checked.
+    """
     levels = set(_good_enough_levels())
     spoken = [l.language for l in profile.languages if l.proficiency in levels]
     channels = profile.channel_codes
@@ -225,21 +239,32 @@ def candidate_task_ids(profile: FreelancerProfile, limit: int) -> list[int]:
         return []
     from marketplace.tasks.search import listed_task_clause
 
-    shared = func.count(TaskSkill.skill_id).label("shared")
-    stmt = (select(Task.id).join(TaskSkill, TaskSkill.task_id == Task.id)
-            .where(listed_task_clause(),
-                   Task.channel.in_(channels), TaskSkill.required.is_(True), TaskSkill.skill_id.in_(skill_ids),
-                   Task.business_id != profile.user_id,
-                   or_(Task.hiring_mode == HiringMode.OPEN,
-                       exists().where(Invitation.task_id == Task.id, Invitation.freelancer_id == profile.user_id,
-                                      Invitation.status != InvitationStatus.DECLINED)),
-                   not_(exists().where(TaskLanguage.task_id == Task.id, TaskLanguage.language.not_in(spoken))),
-                   not_(exists().where(Bid.task_id == Task.id, Bid.freelancer_id == profile.user_id,
-                                       Bid.status.in_((BidStatus.PENDING, BidStatus.ACCEPTED)))))
-            .group_by(Task.id)
-            .order_by(shared.desc(), Task.id.desc())
-            .limit(limit))
-    return list(db.session.scalars(stmt))
+    # Tasks in none of the specialist's languages are left out from the start (index-only on
+    # task_languages): for someone who speaks only Korean that is nearly all of them.
+    in_a_spoken_language = select(TaskLanguage.task_id).where(TaskLanguage.language.in_(spoken))
+    sharing = (select(TaskSkill.task_id)
+               .where(TaskSkill.skill_id.in_(skill_ids), TaskSkill.required, TaskSkill.task_id.in_(in_a_spoken_language))
+               .group_by(TaskSkill.task_id).order_by(func.count().desc(), TaskSkill.task_id.desc()))
+    passes = [listed_task_clause(), Task.channel.in_(channels), Task.business_id != profile.user_id,
+              or_(Task.hiring_mode == HiringMode.OPEN,
+                  exists().where(Invitation.task_id == Task.id, Invitation.freelancer_id == profile.user_id,
+                                 Invitation.status != InvitationStatus.DECLINED)),
+              not_(exists().where(TaskLanguage.task_id == Task.id, TaskLanguage.language.not_in(spoken))),
+              not_(exists().where(Bid.task_id == Task.id, Bid.freelancer_id == profile.user_id,
+                                  Bid.status.in_((BidStatus.PENDING, BidStatus.ACCEPTED))))]
+    found: list[int] = []
+    offset = 0
+    while True:
+        window = list(db.session.scalars(sharing.offset(offset).limit(TASK_WINDOW)))
+        for start in range(0, len(window), TASK_CHUNK):
+            chunk = window[start:start + TASK_CHUNK]
+            passed = set(db.session.scalars(select(Task.id).where(Task.id.in_(chunk), *passes)))
+            found.extend(task_id for task_id in chunk if task_id in passed)
+            if len(found) >= limit:
+                return found[:limit]
+        if len(window) < TASK_WINDOW:
+            return found
+        offset += TASK_WINDOW
 
 
 def rank_tasks(profile: FreelancerProfile, task_ids: list[int] | None = None, limit: int = 10) -> list[tuple[Task, Match]]:
