@@ -115,8 +115,15 @@ def candidate_ids(task: Task, limit: int, enough: int | None = None) -> list[int
     skill_ids = [ts.skill_id for ts in task.skills]
     min_level = case(*((fs.skill_id == sid, level) for sid, level in required.items()), else_=6)
     coverage = func.sum(case((fs.level >= min_level, 1), else_=0))
+    # The speakers of each required language (index-only on freelancer_languages): redundant with
+    # the language mask, but it lets the planners start from the rarest language's speakers
+    # instead of reading every profile.
+    speakers = [fs.freelancer_id.in_(select(FreelancerLanguage.freelancer_id)
+                                     .where(FreelancerLanguage.language == code,
+                                            FreelancerLanguage.proficiency.in_(_good_enough_levels())))
+                for code in task.language_codes]
     full = (select(fs.freelancer_id)
-            .where(fs.skill_id.in_(skill_ids), fs.freelancer_id.in_(eligible_specialists(task)))
+            .where(fs.skill_id.in_(skill_ids), *speakers, *_is_eligible(task, fs.freelancer_id))
             .group_by(fs.freelancer_id)
             .order_by(coverage.desc(), func.sum(fs.level).desc(), fs.freelancer_id)
             .limit(limit))
