@@ -248,9 +248,10 @@ def candidate_task_ids(profile: FreelancerProfile, limit: int) -> list[int]:
 
     # Tasks in none of the specialist's languages are left out from the start (index-only on
     # task_languages): for someone who speaks only Korean that is nearly all of them.
-    in_a_spoken_language = select(TaskLanguage.task_id).where(TaskLanguage.language.in_(spoken))
+    # (EXISTS, not IN: SQLite would start from the language's tasks, most of them for English.)
+    in_a_spoken_language = exists().where(TaskLanguage.task_id == TaskSkill.task_id, TaskLanguage.language.in_(spoken))
     sharing = (select(TaskSkill.task_id)
-               .where(TaskSkill.skill_id.in_(skill_ids), TaskSkill.required, TaskSkill.task_id.in_(in_a_spoken_language))
+               .where(TaskSkill.skill_id.in_(skill_ids), TaskSkill.required, in_a_spoken_language)
                .group_by(TaskSkill.task_id).order_by(func.count().desc(), TaskSkill.task_id.desc()))
     passes = [listed_task_clause(), Task.channel.in_(channels), Task.business_id != profile.user_id,
               or_(Task.hiring_mode == HiringMode.OPEN,
