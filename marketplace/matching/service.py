@@ -115,13 +115,16 @@ def candidate_ids(task: Task, limit: int, enough: int | None = None) -> list[int
     skill_ids = [ts.skill_id for ts in task.skills]
     min_level = case(*((fs.skill_id == sid, level) for sid, level in required.items()), else_=6)
     coverage = func.sum(case((fs.level >= min_level, 1), else_=0))
-    # The speakers of each required language (index-only on freelancer_languages): redundant with
-    # the language mask, but it lets the planners start from the rarest language's speakers
-    # instead of reading every profile.
+    # The speakers of the task's least common language at a working level (index-only on
+    # freelancer_languages): redundant with the language mask, but the planners start from those
+    # few speakers instead of reading every profile. LANGUAGES lists the languages support is most
+    # often asked in first, so the last of the task's languages in that order is the rarest guess.
+    order = {code: position for position, code in enumerate(LANGUAGES)}
+    rarest = max(task.language_codes, key=lambda code: order.get(code, len(order)), default=None)
     speakers = [fs.freelancer_id.in_(select(FreelancerLanguage.freelancer_id)
-                                     .where(FreelancerLanguage.language == code,
+                                     .where(FreelancerLanguage.language == rarest,
                                             FreelancerLanguage.proficiency.in_(_good_enough_levels())))
-                for code in task.language_codes]
+                ] if rarest else []
     full = (select(fs.freelancer_id)
             .where(fs.skill_id.in_(skill_ids), *speakers, *_is_eligible(task, fs.freelancer_id))
             .group_by(fs.freelancer_id)
