@@ -47,6 +47,12 @@ def database_url() -> str:
     return url or f"sqlite:///{ROOT / 'bench' / 'bench.sqlite3'}"
 
 
+def load_average() -> str:
+    """The machine's 1/5/15-minute load average, printed and stored next to every figure: on a
+    shared machine absolute figures drop with it (the ratios to /ping, from the same run, less)."""
+    return " / ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -301,6 +307,8 @@ def http_load(url: str, scenarios) -> dict:
             figures = load.run_wrk(server, mix.paths, mix.cookie, seconds, max_requests=RSS_REQUESTS // 2)
             rss["requests"].append(figures["requests"])
             rss[key] = server.worker_rss_mb()
+        # Growth of each worker between the two rounds (the workers are listed smallest first).
+        rss["growth_mb"] = [round(b - a, 1) for a, b in zip(rss["after_first_half"], rss["after_second_half"])]
         results["worker_rss_mb"] = rss
     finally:
         server.stop()
@@ -324,6 +332,12 @@ def main() -> None:
     backend = app.config["SQLALCHEMY_DATABASE_URI"].split(":", 1)[0]
     print(f"database: {backend}", flush=True)
     sizes = prepare(app)
+    if "--seed-only" in sys.argv[1:]:
+        scenarios_ready = pages.build(app)  # adds the busy task's proposals once too
+        print(f"seeded: {sizes}, {len(scenarios_ready)} scenarios ready", flush=True)
+        return
+    loads = {"matching": load_average()}
+    print(f"load average {loads['matching']}", flush=True)
     match_ms, recommended_ms = time_matching(app)
     print(f"match_top20_ms        median {match_ms['median']:8.2f}   p95 {match_ms['p95']:8.2f}", flush=True)
     print(f"recommended_tasks_ms  median {recommended_ms['median']:8.2f}   p95 {recommended_ms['p95']:8.2f}",
@@ -334,6 +348,8 @@ def main() -> None:
               f"{figures['page_ms']['median']:8.2f}   p95 {figures['page_ms']['p95']:8.2f}   "
               f"({figures['queries']} queries)", flush=True)
     scenarios = pages.build(app)
+    loads["python_side"] = load_average()
+    print(f"load average {loads['python_side']}", flush=True)
     print("one request in-process, median: total = SQL + Python side", flush=True)
     python_figures = python_side(app, scenarios)
     for scenario in scenarios[1:]:
@@ -342,14 +358,18 @@ def main() -> None:
               f"{f['python_ms']:5.1f} (p95 {f['python_p95_ms']:5.1f})   {f['max_statements']} statements", flush=True)
     print(f"HTTP: gunicorn {load.WORKERS} workers x {load.THREADS} threads, wrk {load.WRK_THREADS} threads x "
           f"{load.CONNECTIONS} connections, {SECONDS:.0f} s per page, signed in, page cache off", flush=True)
+    loads["http"] = load_average()
+    print(f"load average {loads['http']}", flush=True)
     http_figures = http_load(url, scenarios)
+    loads["end"] = load_average()
+    print(f"load average {loads['end']} (end)", flush=True)
     for name, figures in http_figures.items():
         if "ratio_to_ping" in figures and name != "ping":
             print(f"  {name:<22} {figures['ratio_to_ping']:6.3f} of /ping", flush=True)
     print(f"worker RSS (MB) {http_figures['worker_rss_mb']}", flush=True)
     results = {"database": backend, **sizes, "match_top20_ms": match_ms, "recommended_tasks_ms": recommended_ms,
                **metrics_figures, "python_side": python_figures, "http": http_figures,
-               "cpu_count": os.cpu_count(), "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+               "cpu_count": os.cpu_count(), "load_average_1_5_15": loads, "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     out = ROOT / "bench" / "results.json"
     existing = json.loads(out.read_text()) if out.exists() else {}
     existing[backend] = results

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import DecimalField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from marketplace.core.forms import BoundedIntegerField, MinorUnits, SingleLineField, coerce_id
+from marketplace.core.forms import BoundedIntegerField, MinorUnits, RepeatedHiddenTag, SingleLineField, coerce_id
 
 
 class BidForm(FlaskForm):
@@ -21,12 +21,12 @@ class BidForm(FlaskForm):
     submit = SubmitField("Send proposal")
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(RepeatedHiddenTag, FlaskForm):
     note = TextAreaField("Note to the specialist (optional)", validators=[Length(max=500)])
     submit = SubmitField("Decline")
 
 
-class ActionForm(FlaskForm):
+class ActionForm(RepeatedHiddenTag, FlaskForm):
     """A button that only carries the CSRF token."""
     submit = SubmitField("Confirm")
 

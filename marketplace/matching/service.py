@@ -115,8 +115,18 @@ def candidate_ids(task: Task, limit: int, enough: int | None = None) -> list[int
     skill_ids = [ts.skill_id for ts in task.skills]
     min_level = case(*((fs.skill_id == sid, level) for sid, level in required.items()), else_=6)
     coverage = func.sum(case((fs.level >= min_level, 1), else_=0))
+    # The speakers of the task's least common language at a working level (index-only on
+    # freelancer_languages): redundant with the language mask, but the planners start from those
+    # few speakers instead of reading every profile. LANGUAGES lists the languages support is most
+    # often asked in first, so the last of the task's languages in that order is the rarest guess.
+    order = {code: position for position, code in enumerate(LANGUAGES)}
+    rarest = max(task.language_codes, key=lambda code: order.get(code, len(order)), default=None)
+    speakers = [fs.freelancer_id.in_(select(FreelancerLanguage.freelancer_id)
+                                     .where(FreelancerLanguage.language == rarest,
+                                            FreelancerLanguage.proficiency.in_(_good_enough_levels())))
+                ] if rarest else []
     full = (select(fs.freelancer_id)
-            .where(fs.skill_id.in_(skill_ids), fs.freelancer_id.in_(eligible_specialists(task)))
+            .where(fs.skill_id.in_(skill_ids), *speakers, *_is_eligible(task, fs.freelancer_id))
             .group_by(fs.freelancer_id)
             .order_by(coverage.desc(), func.sum(fs.level).desc(), fs.freelancer_id)
             .limit(limit))
@@ -229,8 +239,22 @@ def auto_invite(task: Task) -> int:
 
 # --- tasks for a specialist ---------------------------------------------------------------
 
+# "Recommended for you" reads the tasks sharing a specialist's skills, best covered first, this
+# many ids at a time, and checks them against the other filters TASK_CHUNK at a time.
+TASK_WINDOW = 2000
+TASK_CHUNK = 300
+
+
 def candidate_task_ids(profile: FreelancerProfile, limit: int) -> list[int]:
-    """Open tasks this specialist passes the hard filters for, most shared required skills first."""
+    """Open tasks this specialist passes the hard filters for, most shared required skills first.
+
+    The tasks requiring any of the specialist's skills are counted and ordered from the partial
+    index ix_task_skills_required alone (no task row read); then their ids are checked against the
+    other filters (listed, channel, languages, hiring mode, no live proposal) by primary key, a
+    chunk at a time, until `limit` pass. One statement filtering every listed task first made the
+    planner scan the whole tasks table. The answer is the same: chunks are taken in order, and a
+    further window is read only when every id of the previous one has been checked.
+    """
     levels = set(_good_enough_levels())
     spoken = [l.language for l in profile.languages if l.proficiency in levels]
     channels = profile.channel_codes
@@ -239,21 +263,33 @@ def candidate_task_ids(profile: FreelancerProfile, limit: int) -> list[int]:
         return []
     from marketplace.tasks.search import listed_task_clause
 
-    shared = func.count(TaskSkill.skill_id).label("shared")
-    stmt = (select(Task.id).join(TaskSkill, TaskSkill.task_id == Task.id)
-            .where(listed_task_clause(),
-                   Task.channel.in_(channels), TaskSkill.required.is_(True), TaskSkill.skill_id.in_(skill_ids),
-                   Task.business_id != profile.user_id,
-                   or_(Task.hiring_mode == HiringMode.OPEN,
-                       exists().where(Invitation.task_id == Task.id, Invitation.freelancer_id == profile.user_id,
-                                      Invitation.status != InvitationStatus.DECLINED)),
-                   not_(exists().where(TaskLanguage.task_id == Task.id, TaskLanguage.language.not_in(spoken))),
-                   not_(exists().where(Bid.task_id == Task.id, Bid.freelancer_id == profile.user_id,
-                                       Bid.status.in_((BidStatus.PENDING, BidStatus.ACCEPTED)))))
-            .group_by(Task.id)
-            .order_by(shared.desc(), Task.id.desc())
-            .limit(limit))
-    return list(db.session.scalars(stmt))
+    # Tasks in none of the specialist's languages are left out from the start (index-only on
+    # task_languages): for someone who speaks only Korean that is nearly all of them.
+    # (EXISTS, not IN: SQLite would start from the language's tasks, most of them for English.)
+    in_a_spoken_language = exists().where(TaskLanguage.task_id == TaskSkill.task_id, TaskLanguage.language.in_(spoken))
+    sharing = (select(TaskSkill.task_id)
+               .where(TaskSkill.skill_id.in_(skill_ids), TaskSkill.required, in_a_spoken_language)
+               .group_by(TaskSkill.task_id).order_by(func.count().desc(), TaskSkill.task_id.desc()))
+    passes = [listed_task_clause(), Task.channel.in_(channels), Task.business_id != profile.user_id,
+              or_(Task.hiring_mode == HiringMode.OPEN,
+                  exists().where(Invitation.task_id == Task.id, Invitation.freelancer_id == profile.user_id,
+                                 Invitation.status != InvitationStatus.DECLINED)),
+              not_(exists().where(TaskLanguage.task_id == Task.id, TaskLanguage.language.not_in(spoken))),
+              not_(exists().where(Bid.task_id == Task.id, Bid.freelancer_id == profile.user_id,
+                                  Bid.status.in_((BidStatus.PENDING, BidStatus.ACCEPTED))))]
+    found: list[int] = []
+    offset = 0
+    while True:
+        window = list(db.session.scalars(sharing.offset(offset).limit(TASK_WINDOW)))
+        for start in range(0, len(window), TASK_CHUNK):
+            chunk = window[start:start + TASK_CHUNK]
+            passed = set(db.session.scalars(select(Task.id).where(Task.id.in_(chunk), *passes)))
+            found.extend(task_id for task_id in chunk if task_id in passed)
+            if len(found) >= limit:
+                return found[:limit]
+        if len(window) < TASK_WINDOW:
+            return found
+        offset += TASK_WINDOW
 
 
 def rank_tasks(profile: FreelancerProfile, task_ids: list[int] | None = None, limit: int = 10) -> list[tuple[Task, Match]]:

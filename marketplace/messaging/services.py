@@ -9,9 +9,10 @@ and read receipts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import datetime, timezone
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -88,12 +89,19 @@ def _visible_to(user_id: int):
 
 # --- counts ------------------------------------------------------------------------------
 
+@cache
+def _unread_thread_count_statement():
+    """Built once per process (every signed-in page asks, for the navigation badge): building the
+    expression again on each request cost more than running it."""
+    unread = _unread_messages(bindparam("user_id")).subquery()
+    return select(func.count(func.distinct(unread.c.thread_id)))
+
+
 def unread_thread_count(user) -> int:
     """How many of the user's threads hold messages they haven't read; 0 for anonymous. One query."""
     if _is_anonymous(user):
         return 0
-    unread = _unread_messages(user.id).subquery()
-    return db.session.scalar(select(func.count(func.distinct(unread.c.thread_id)))) or 0
+    return db.session.scalar(_unread_thread_count_statement(), {"user_id": user.id}) or 0
 
 
 # --- threads -----------------------------------------------------------------------------

@@ -9,9 +9,10 @@ email about the messages they have left unread for a while.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from marketplace.accounts.models import AccountStatus, User
 from marketplace.core.errors import NotFound
@@ -97,12 +98,18 @@ def _signature() -> str:
 
 # --- reading -----------------------------------------------------------------------------
 
+@cache
+def _unread_count_statement():
+    """Built once per process: every signed-in page asks (the navigation badge)."""
+    return (select(func.count()).select_from(Notification)
+            .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None)))
+
+
 def unread_count(user) -> int:
     """Unread notifications of `user`; 0 for anonymous visitors. One query."""
     if _is_anonymous(user):
         return 0
-    return db.session.scalar(select(func.count()).select_from(Notification)
-                             .where(Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+    return db.session.scalar(_unread_count_statement(), {"user_id": user.id}) or 0
 
 
 def list_for(user: User, page: int, per_page: int = 20):

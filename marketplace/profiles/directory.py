@@ -11,12 +11,12 @@ from marketplace.accounts.models import AccountStatus, User
 from marketplace.core.forms import bounded_int
 from marketplace.core.paging import bounded_page
 from marketplace.profiles.cards import load_cards
+from marketplace.profiles.skill_index import skill_index
 from marketplace.core.query_args import QueryArgs
 from marketplace.core.reference import CHANNELS, LANGUAGES, PROFICIENCY_RANK
 from marketplace.extensions import db
 from marketplace.reviews.services import bayesian_rating_sql
-from marketplace.profiles.models import (FreelancerChannel, FreelancerLanguage, FreelancerProfile, FreelancerSkill,
-                                         Skill)
+from marketplace.profiles.models import FreelancerChannel, FreelancerLanguage, FreelancerProfile, FreelancerSkill
 
 
 # The rating filter counts only specialists with at least one revealed review: without one, the
@@ -103,8 +103,8 @@ def search_freelancers(params: DirectoryQuery, page: int = 1, per_page: int = 20
             .where(exists(active), FreelancerProfile.hourly_rate.is_not(None),
                    FreelancerProfile.headline != literal_column("''")))
     if params.skill:
-        # The skill's id first (a one-row subquery), so each candidate costs one primary-key probe.
-        skill_id = select(Skill.id).where(Skill.slug == params.skill).scalar_subquery()
+        # The skill's id from the taxonomy in memory (an unknown slug matches nothing).
+        skill_id = skill_index().ids.get(params.skill, 0)
         stmt = stmt.where(exists().where(FreelancerSkill.freelancer_id == FreelancerProfile.user_id,
                                          FreelancerSkill.skill_id == skill_id,
                                          FreelancerSkill.level >= params.min_level))

@@ -113,6 +113,9 @@ class FreelancerLanguage(db.Model):
     __tablename__ = "freelancer_languages"
     __table_args__ = (
         CheckConstraint("proficiency IN ('A1', 'A2', 'B1', 'B2', 'C1', 'C2', 'native')", name="proficiency_known"),
+        # Matching a task in several languages starts from the speakers of its rarest language
+        # at a working level (matching/service.py): an index-only scan.
+        Index("ix_freelancer_languages_speakers", "language", "proficiency", "freelancer_id"),
     )
 
     freelancer_id: Mapped[int] = mapped_column(ForeignKey("freelancer_profiles.user_id", ondelete="CASCADE"),

@@ -29,7 +29,8 @@ def create_empty_profile(user: User) -> None:
 
 
 def skill_slug_exists(slug: str) -> bool:
-    return db.session.scalar(select(Skill.id).where(Skill.slug == slug)) is not None
+    from marketplace.profiles.skill_index import skill_index
+    return slug in skill_index().ids
 
 
 def all_skills() -> list[Skill]:
@@ -37,8 +38,9 @@ def all_skills() -> list[Skill]:
 
 
 def skill_options() -> list[tuple[str, str]]:
-    """(slug, name) pairs for filter menus, alphabetical."""
-    return [(slug, name) for slug, name in db.session.execute(select(Skill.slug, Skill.name).order_by(Skill.name))]
+    """(slug, name) pairs for filter menus, alphabetical (held in memory: profiles/skill_index.py)."""
+    from marketplace.profiles.skill_index import skill_index
+    return skill_index().options
 
 
 def get_own_freelancer_profile(actor: User) -> FreelancerProfile:

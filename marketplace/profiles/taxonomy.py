@@ -52,4 +52,7 @@ def ensure_skill_taxonomy() -> int:
     missing = [Skill(slug=slug, name=name, kind=kind) for slug, name, kind in SKILLS if slug not in existing]
     db.session.add_all(missing)
     db.session.flush()
+    if missing:
+        from marketplace.profiles.skill_index import forget_skill_index
+        forget_skill_index()
     return len(missing)

@@ -161,7 +161,12 @@ class Task(db.Model):
 class TaskSkill(db.Model):
     __tablename__ = "task_skills"
     __table_args__ = (CheckConstraint("min_level BETWEEN 1 AND 5", name="min_level_range"),
-                      Index("ix_task_skills_skill_task", "skill_id", "task_id"))   # the skill filter, index-only
+                      Index("ix_task_skills_skill_task", "skill_id", "task_id"),   # the skill filter, index-only
+                      # "Recommended for you" (matching/service.py) counts a specialist's skills over
+                      # the tasks that require them, from this index alone. Each dialect's predicate is
+                      # written as its queries render `WHERE task_skills.required`.
+                      Index("ix_task_skills_required", "skill_id", "task_id",
+                            postgresql_where=text("required"), sqlite_where=text("required = 1")))
 
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
     skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id"), primary_key=True)

@@ -22,7 +22,7 @@ from marketplace.core.query_args import QueryArgs
 from marketplace.core.reference import CHANNELS, LANGUAGES
 from marketplace.core.time import TIMEZONE_SET
 from marketplace.extensions import db
-from marketplace.profiles.models import Skill
+from marketplace.profiles.skill_index import skill_index
 from marketplace.profiles.services import skill_slug_exists
 from marketplace.tasks.cards import TaskCard, load_cards
 from marketplace.tasks.models import ModerationStatus, Pricing, Task, TaskLanguage, TaskSkill, TaskStatus
@@ -94,8 +94,8 @@ def build_statement(params: TaskQuery, *, eager: bool = True):
         stmt = stmt.where(text_condition)
     postgresql = db.engine.dialect.name == "postgresql"
     if params.skill:
-        # The skill's id first (a one-row subquery), so each candidate costs one primary-key probe.
-        skill_id = select(Skill.id).where(Skill.slug == params.skill).scalar_subquery()
+        # The skill's id from the taxonomy in memory (an unknown slug matches nothing).
+        skill_id = skill_index().ids.get(params.skill, 0)
         if postgresql:
             stmt = stmt.where(SKILL_IDS.op("@>")(array([skill_id])))
         else:

@@ -194,3 +194,24 @@ def test_editing_a_profile_keeps_the_matching_masks_in_step():
         languages={"es": "native", "fr": "A2"}))
     assert profile.language_mask == language_mask({"es": "native"}) != 0
     assert profile.channel_mask == channel_mask(["chat", "phone"])
+
+
+def test_recommended_tasks_widen_the_window_until_enough_pass_the_filters(monkeypatch, task):
+    """Tasks are ordered by shared required skills a window at a time and checked against the other
+    filters a chunk at a time; tasks the filters drop (another channel, here) must not hide ones
+    further down."""
+    from marketplace.matching import service
+
+    me = specialist("Windowed", skills={"tier-2-troubleshooting": 5, "network-troubleshooting": 4})
+    wrong_channel = [factories.create_task(skills=TASK_SKILLS, languages=["es"], channel="video",
+                                           title=f"Video {i}") for i in range(4)]
+    one_skill = factories.create_task(skills={"network-troubleshooting": 2}, languages=["en"], channel="phone",
+                                      title="One shared skill")
+    profile = db.session.get(FreelancerProfile, me.id)
+    exact = service.candidate_task_ids(profile, 10)
+    monkeypatch.setattr(service, "TASK_WINDOW", 3)
+    monkeypatch.setattr(service, "TASK_CHUNK", 2)
+    assert service.candidate_task_ids(profile, 1) == exact[:1] == [task.id]
+    assert service.candidate_task_ids(profile, 2) == exact[:2] == [task.id, one_skill.id]
+    assert service.candidate_task_ids(profile, 10) == exact
+    assert not {t.id for t in wrong_channel} & set(exact)
