@@ -194,6 +194,25 @@ class Config:
     # so a week can be replayed in the browser. Everything else keeps the real clock.
     FAKE_NOW = _env("FAKE_NOW")
 
+    # Public JSON API (/api/v1, marketplace/api/): per-token limit, idempotency window, token lifetime.
+    API_RATE_LIMIT = _env("API_RATE_LIMIT", "300 per minute")
+    API_IDEMPOTENCY_HOURS = _env_int("API_IDEMPOTENCY_HOURS", 24)
+    API_TOKEN_MAX_DAYS = _env_int("API_TOKEN_MAX_DAYS", 365)
+    # flask-smorest: the OpenAPI document at /api/v1/openapi.json (the docs page is ours, assets local).
+    API_TITLE = "Human Touch API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+
+    # Outgoing webhooks (marketplace/webhooks/): retried with backoff for WEBHOOK_RETRY_HOURS; a rotated
+    # secret keeps signing for WEBHOOK_SECRET_OVERLAP_HOURS. Private/loopback URLs are refused unless
+    # WEBHOOKS_ALLOW_PRIVATE_URLS (on in development and tests, off in production).
+    WEBHOOK_RETRY_HOURS = _env_int("WEBHOOK_RETRY_HOURS", 24)
+    WEBHOOK_SECRET_OVERLAP_HOURS = _env_int("WEBHOOK_SECRET_OVERLAP_HOURS", 24)
+    WEBHOOK_TIMEOUT_SECONDS = _env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+    WEBHOOKS_ALLOW_PRIVATE_URLS = _env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", False)
+
     BOOTSTRAP_SERVE_LOCAL = True
     BOOTSTRAP_BOOTSWATCH_THEME = None
     SITE_NAME = _env("SITE_NAME", "Human Touch")
@@ -202,6 +221,7 @@ class Config:
 class DevelopmentConfig(Config):
     APP_ENV = "development"
     OUTBOX_PUBLIC = _env_bool("OUTBOX_PUBLIC", True)
+    WEBHOOKS_ALLOW_PRIVATE_URLS = _env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", True)
 
 
 class TestingConfig(Config):
@@ -220,6 +240,8 @@ class TestingConfig(Config):
     TRUSTED_HOSTS = None
     CACHE_TYPE = "NullCache"  # tests/tasks/test_listing_cache.py switches a real cache on
     FAKE_NOW = None  # tests pin the clock per test (app.config), never from the environment
+    WEBHOOKS_ALLOW_PRIVATE_URLS = True   # local receivers; tests/webhooks switches it off to test the refusal
+    WEBHOOK_TIMEOUT_SECONDS = 5
 
 
 class ProductionConfig(Config):

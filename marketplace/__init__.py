@@ -120,6 +120,8 @@ def import_models() -> None:
     from marketplace.reviews import models as _reviews  # noqa: F401
     from marketplace.tasks import models as _tasks  # noqa: F401
     from marketplace.timesheets import models as _timesheets  # noqa: F401
+    from marketplace.api import models as _api  # noqa: F401
+    from marketplace.webhooks import models as _webhooks  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:
@@ -146,8 +148,16 @@ def register_blueprints(app: Flask) -> None:
                messaging_bp, notifications_bp, payments_bp, reviews_bp, reports_bp, moderation_bp, disputes_bp,
                metrics_bp, payment_attention_bp, timesheets_bp):
         app.register_blueprint(bp)
+    from marketplace.api.pages import bp as api_tokens_bp
+    from marketplace.webhooks.views import bp as webhooks_bp
+    app.register_blueprint(api_tokens_bp)
+    app.register_blueprint(webhooks_bp)
+    from marketplace.api import init_api
+    init_api(app)
     from marketplace.payments.attention import connect_signals
     connect_signals()
+    from marketplace.webhooks.services import connect_signals as connect_webhooks
+    connect_webhooks()
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -25,6 +25,7 @@ def _due_jobs() -> list[tuple[str, Callable[[], int]]]:
     from marketplace.payments.attention import alert_operators
     from marketplace.payments.settlement import settle_due
     from marketplace.reviews.services import reveal_due, send_review_reminders
+    from marketplace.webhooks.services import deliver_due as deliver_webhooks
     return [
         ("message digests", send_message_digests),
         ("auto-approve deliveries", auto_approve_due),
@@ -34,6 +35,8 @@ def _due_jobs() -> list[tuple[str, Callable[[], int]]]:
         ("reveal reviews", reveal_due),
         ("review reminders", send_review_reminders),
         ("expired login lockouts", purge_expired),
+        # After every job that announces events, so what they announced goes out in this run.
+        ("outgoing webhooks", deliver_webhooks),
         # Last, so the mail the jobs above wrote goes out in the same run; it also retries failed mail.
         ("mail delivery", deliver_queued),
     ]
