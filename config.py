@@ -241,6 +241,7 @@ class TestingConfig(Config):
     CACHE_TYPE = "NullCache"  # tests/tasks/test_listing_cache.py switches a real cache on
     FAKE_NOW = None  # tests pin the clock per test (app.config), never from the environment
     WEBHOOKS_ALLOW_PRIVATE_URLS = True   # local receivers; tests/webhooks switches it off to test the refusal
+    API_RATE_LIMIT = "100000 per minute"  # tests/api/test_rate_limits.py lowers it
     WEBHOOK_TIMEOUT_SECONDS = 5
 
 

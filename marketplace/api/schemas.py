@@ -1,6 +1,8 @@
 """Marshmallow schemas of the API: the shape of requests and responses only (rules live in services)."""
 from __future__ import annotations
 
+from datetime import timezone
+
 from marshmallow import Schema, fields, validate
 
 from marketplace.bidding.models import BidStatus, InvitationStatus
@@ -12,6 +14,15 @@ from marketplace.tasks.models import HiringMode, ModerationStatus, Pricing, Task
 MAX_MONEY = 1_000_000_000   # minor units; the services apply the real limits
 MAX_ID = 2_147_483_647
 Id = lambda **kw: fields.Integer(validate=validate.Range(1, MAX_ID), **kw)  # noqa: E731
+
+
+class UtcDateTime(fields.DateTime):
+    """An instant in RFC 3339 with its offset: stored times are UTC (SQLite hands them back naive)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 class StrictSchema(Schema):
@@ -100,8 +111,8 @@ class TaskSchema(Schema):
     status = fields.Enum(TaskStatus, by_value=True, required=True)
     moderation_status = fields.Enum(ModerationStatus, by_value=True, required=True)
     skills = fields.List(fields.Nested(TaskSkillOutSchema), required=True)
-    created_at = fields.DateTime(required=True)
-    published_at = fields.DateTime(allow_none=True, required=True)
+    created_at = UtcDateTime(required=True)
+    published_at = UtcDateTime(allow_none=True, required=True)
 
 
 class TaskCardSchema(Schema):
@@ -172,7 +183,7 @@ class ProposalSchema(Schema):
     status = fields.Enum(BidStatus, by_value=True, required=True)
     shortlisted = fields.Boolean(required=True)
     moderation_status = fields.Enum(ModerationStatus, by_value=True, required=True)
-    created_at = fields.DateTime(required=True)
+    created_at = UtcDateTime(required=True)
 
 
 class DeclineInSchema(StrictSchema):
@@ -200,8 +211,8 @@ class InvitationSchema(Schema):
     specialist_id = fields.Integer(attribute="freelancer_id", required=True)
     message = fields.String(required=True)
     status = fields.Enum(InvitationStatus, by_value=True, required=True)
-    created_at = fields.DateTime(required=True)
-    answered_at = fields.DateTime(allow_none=True, required=True)
+    created_at = UtcDateTime(required=True)
+    answered_at = UtcDateTime(allow_none=True, required=True)
 
 
 class AnswerInSchema(StrictSchema):
@@ -223,10 +234,10 @@ class EngagementSchema(Schema):
     payout_amount = fields.Integer(required=True)
     status = fields.Enum(EngagementStatus, by_value=True, required=True)
     due_on = fields.Date(allow_none=True, required=True)
-    funded_at = fields.DateTime(allow_none=True, required=True)
-    delivered_at = fields.DateTime(allow_none=True, required=True)
+    funded_at = UtcDateTime(allow_none=True, required=True)
+    delivered_at = UtcDateTime(allow_none=True, required=True)
     delivery_note = fields.String(required=True)
-    completed_at = fields.DateTime(allow_none=True, required=True)
+    completed_at = UtcDateTime(allow_none=True, required=True)
     funding_url = fields.Method("_funding_url", required=True, allow_none=True,
                                 metadata={"type": "string", "nullable": True,
                                           "description": "Where the business pays (Stripe's page opens "
@@ -249,7 +260,7 @@ class ContractSchema(Schema):
     currency = fields.String(required=True)
     hourly_rate = fields.Integer(allow_none=True, required=True)
     weekly_limit_minutes = fields.Integer(allow_none=True, required=True)
-    created_at = fields.DateTime(required=True)
+    created_at = UtcDateTime(required=True)
     engagements = fields.List(fields.Nested(EngagementSchema), attribute="payables", required=True)
 
 
@@ -268,8 +279,8 @@ class RequiredReasonInSchema(StrictSchema):
 class TimeEntrySchema(Schema):
     id = fields.Integer(required=True)
     contract_id = fields.Integer(required=True)
-    started_at = fields.DateTime(required=True)
-    ended_at = fields.DateTime(required=True)
+    started_at = UtcDateTime(required=True)
+    ended_at = UtcDateTime(required=True)
     minutes = fields.Integer(required=True)
     memo = fields.String(required=True)
 
@@ -282,7 +293,7 @@ class ThreadSchema(Schema):
     business_id = fields.Integer(required=True)
     specialist_id = fields.Integer(attribute="freelancer_id", required=True)
     engagement_id = fields.Integer(allow_none=True, required=True)
-    last_message_at = fields.DateTime(allow_none=True, required=True)
+    last_message_at = UtcDateTime(allow_none=True, required=True)
 
 
 class MessageSchema(Schema):
@@ -290,7 +301,7 @@ class MessageSchema(Schema):
     thread_id = fields.Integer(required=True)
     sender_id = fields.Integer(required=True)
     body = fields.String(required=True)
-    created_at = fields.DateTime(required=True)
+    created_at = UtcDateTime(required=True)
     moderation_status = fields.Enum(ModerationStatus, by_value=True, required=True)
 
 
@@ -304,8 +315,8 @@ class NotificationSchema(Schema):
     title = fields.String(required=True)
     body = fields.String(required=True)
     link = fields.String(required=True)
-    created_at = fields.DateTime(required=True)
-    read_at = fields.DateTime(allow_none=True, required=True)
+    created_at = UtcDateTime(required=True)
+    read_at = UtcDateTime(allow_none=True, required=True)
 
 
 # --- people and skills -------------------------------------------------------------------------------
