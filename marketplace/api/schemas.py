@@ -76,9 +76,7 @@ class TaskInSchema(StrictSchema):
 
 
 class TaskPatchSchema(TaskInSchema):
-    """Any subset of the task's fields; the rest stay as they are."""
-    class Meta:
-        partial = True
+    """Any subset of the task's fields; the rest stay as they are (used with partial=True)."""
 
 
 class TaskSkillOutSchema(Schema):

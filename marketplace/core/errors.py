@@ -59,11 +59,13 @@ class AccountLocked(DomainError):
 
 ERROR_TITLES = {
     400: "That request didn't look right",
+    401: "Authentication needed",
     403: "You don't have access to this page",
     404: "Page not found",
     405: "That action isn't allowed here",
     409: "That has already changed",
     413: "That upload is too large",
+    422: "Some of the input is invalid",
     429: "Slow down a little",
     500: "Something went wrong on our side",
     503: "We're temporarily unavailable",

@@ -16,8 +16,7 @@ blp = Blueprint("api_proposals", __name__, url_prefix="/api/v1",
 
 
 class ProposalPatchSchema(ProposalInSchema):
-    class Meta:
-        partial = True
+    """Any subset of the proposal's terms (used with partial=True)."""
 
 
 @blp.route("/tasks/<int:task_id>/proposals", methods=["POST"])
@@ -59,7 +58,7 @@ def get_proposal(proposal_id: int):
 
 
 @blp.route("/proposals/<int:proposal_id>", methods=["PATCH"])
-@blp.arguments(ProposalPatchSchema)
+@blp.arguments(ProposalPatchSchema(partial=True))
 @blp.response(200, ProposalSchema)
 @blp.doc(operationId="updateProposal")
 def update_proposal(fields, proposal_id: int):

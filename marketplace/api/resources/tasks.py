@@ -75,7 +75,7 @@ def get_task(task_id: int):
 
 
 @blp.route("/tasks/<int:task_id>", methods=["PATCH"])
-@blp.arguments(TaskPatchSchema)
+@blp.arguments(TaskPatchSchema(partial=True))
 @blp.response(200, TaskSchema)
 @blp.doc(operationId="updateTask")
 def update_task(fields, task_id: int):
