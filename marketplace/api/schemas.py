@@ -343,3 +343,40 @@ class SpecialistSchema(Schema):
     timezone = fields.String(required=True)
     rating_count = fields.Integer(required=True)
     completed_count = fields.Integer(required=True)
+
+
+# --- reviews ------------------------------------------------------------------------------------------
+
+class DimensionsSchema(StrictSchema):
+    """Empathy scores 1-5: businesses score all five, specialists none."""
+    listening = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(1, 5))
+    acknowledging = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(1, 5))
+    patience = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(1, 5))
+    positive_language = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(1, 5))
+    follow_through = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(1, 5))
+
+
+class ReviewInSchema(StrictSchema):
+    stars = fields.Integer(required=True, validate=validate.Range(1, 5))
+    public_comment = fields.String(load_default="", validate=validate.Length(0, 5000))
+    private_feedback = fields.String(load_default="", validate=validate.Length(0, 5000),
+                                     metadata={"description": "For the platform only; never shown."})
+    dimensions = fields.Nested(DimensionsSchema, load_default=dict)
+
+
+class ReviewSchema(Schema):
+    """A review as its reader may see it (private feedback is never part of it)."""
+    id = fields.Integer(required=True)
+    engagement_id = fields.Integer(required=True)
+    author_id = fields.Integer(required=True)
+    subject_id = fields.Integer(required=True)
+    author_role = fields.String(required=True)
+    stars = fields.Integer(required=True)
+    listening = fields.Integer(allow_none=True, required=True)
+    acknowledging = fields.Integer(allow_none=True, required=True)
+    patience = fields.Integer(allow_none=True, required=True)
+    positive_language = fields.Integer(allow_none=True, required=True)
+    follow_through = fields.Integer(allow_none=True, required=True)
+    public_comment = fields.String(required=True)
+    created_at = UtcDateTime(required=True)
+    revealed_at = UtcDateTime(allow_none=True, required=True)

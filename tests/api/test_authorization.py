@@ -21,9 +21,11 @@ from marketplace.notifications.services import notify
 from marketplace.tasks.models import Task
 from tests import factories
 from tests.api.helpers import auth, skill_id, task_body, token_for
-from tests.contracts.helpers import fund, hire
+from marketplace.reviews.services import ReviewData, submit_review
+from tests.contracts.helpers import approve, fund, hire
 from tests.tasks.helpers import add_bid
 
+FIVES = {"listening": 5, "acknowledging": 5, "patience": 5, "positive_language": 5, "follow_through": 5}
 B, S, OB, OS = "business", "specialist", "other_business", "other_specialist"
 
 # (method, path, body, owner, {actor: expected status}); anonymous and revoked tokens always get 401,
@@ -66,6 +68,9 @@ TABLE = [
     ("POST", "/api/v1/engagements/{unfunded}/cancel", {}, B, {B: 200, OB: 404, OS: 404}),
     ("POST", "/api/v1/engagements/{active}/dispute", {"reason": "Nobody answered the queue."}, B,
      {B: 200, OB: 404, OS: 404}),
+    ("POST", "/api/v1/engagements/{completed}/reviews", "review", B, {B: 201, OB: 404, OS: 404}),
+    ("GET", "/api/v1/reviews/{revealed_review}", None, B, {B: 200, S: 200, OB: 200, OS: 200}),
+    ("GET", "/api/v1/reviews/{unrevealed_review}", None, B, {B: 200, S: 404, OB: 404, OS: 404}),
     ("GET", "/api/v1/threads", None, B, {B: 200, OB: 200, OS: 200}),
     ("GET", "/api/v1/threads/{thread}/messages", None, B, {B: 200, S: 200, OB: 404, OS: 404}),
     ("POST", "/api/v1/threads/{thread}/messages", {"body": "Can you start on Monday?"}, B,
@@ -92,7 +97,8 @@ def _template(path: str) -> str:
     names = {"open_task": "task_id", "draft": "task_id", "second_task": "task_id", "proposal": "proposal_id",
              "invitation": "invitation_id", "contract": "contract_id", "unfunded": "engagement_id",
              "active": "engagement_id", "delivered": "engagement_id", "thread": "thread_id",
-             "notification": "notification_id", "specialist": "specialist_id"}
+             "notification": "notification_id", "specialist": "specialist_id", "completed": "engagement_id",
+             "revealed_review": "review_id", "unrevealed_review": "review_id"}
     return re.sub(r"\{(\w+)\}", lambda m: "{" + names[m.group(1)] + "}", path)
 
 
@@ -131,9 +137,26 @@ def world(app):
     app.config["MODERATION_FIRST_TASK_REVIEW"] = True
 
 
+def _add_reviews(world) -> None:
+    """Finished engagements and their reviews (only the review rows need them: approving costs time)."""
+    business, specialist = world["users"][B], world["users"][S]
+    _, completed = hire(business, specialist)
+    approve(completed)
+    _, reviewed = hire(business, specialist)
+    approve(reviewed)
+    revealed = submit_review(business, reviewed, ReviewData(5, "Kind and quick.", dimensions=FIVES))
+    submit_review(specialist, reviewed, ReviewData(5, "Clear brief."))
+    _, half_reviewed = hire(business, specialist)
+    approve(half_reviewed)
+    unrevealed = submit_review(business, half_reviewed, ReviewData(4, "Good.", dimensions=FIVES))
+    world["ids"].update(completed=completed.id, revealed_review=revealed.id, unrevealed_review=unrevealed.id)
+
+
 def _body(body, world):
     if body == "new_task":
         return task_body(skill_id())
+    if body == "review":
+        return {"stars": 5, "public_comment": "Lovely work.", "dimensions": FIVES}
     if body == "invite_other":
         return {"specialist_id": world["users"][OS].id, "message": "Join us?"}
     return body
@@ -162,6 +185,8 @@ def _owner_state(world) -> tuple:
 
 @pytest.mark.parametrize("method,path,body,owner,expected", TABLE, ids=[f"{m} {p}" for m, p, *_ in TABLE])
 def test_authorization(client, world, method, path, body, owner, expected):
+    if "review" in path:
+        _add_reviews(world)
     url = path.format(**world["ids"])
     payload = _body(body, world)
 

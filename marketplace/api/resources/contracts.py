@@ -6,14 +6,14 @@ from flask_smorest import Blueprint
 from marketplace.api import paging
 from marketplace.api.resources.common import actor, after_commit
 from marketplace.api.schemas import (ContractSchema, EngagementSchema, NoteInSchema, ReasonInSchema,
-                                     RequiredReasonInSchema, TimeEntrySchema)
+                                     RequiredReasonInSchema, ReviewInSchema, ReviewSchema, TimeEntrySchema)
 from marketplace.contracts import services as contracts
 from marketplace.engagements import services as engagements
 from marketplace.engagements import transitions
 from marketplace.timesheets import services as timesheets
 
-blp = Blueprint("api_contracts", __name__, url_prefix="/api/v1",
-                description="Contracts, engagements (milestones) and time entries.")
+blp = Blueprint("Contracts", __name__, url_prefix="/api/v1",
+                description="Contracts, engagements (milestones), time entries and reviews.")
 
 
 @blp.route("/contracts", methods=["GET"])
@@ -115,3 +115,24 @@ def dispute(fields, engagement_id: int):
     engagement = _engagement(engagement_id)
     transitions.open_dispute(actor(), engagement, fields["reason"])
     return engagement
+
+
+@blp.route("/engagements/<int:engagement_id>/reviews", methods=["POST"])
+@blp.arguments(ReviewInSchema)
+@blp.response(201, ReviewSchema, description="Your review; hidden from the other side until both have "
+                                             "written or the review window closes.")
+@blp.doc(operationId="writeReview")
+def write_review(fields, engagement_id: int):
+    from marketplace.reviews import services as reviews
+    data = reviews.ReviewData(stars=fields["stars"], public_comment=fields["public_comment"],
+                              private_feedback=fields["private_feedback"], dimensions=fields["dimensions"])
+    return reviews.submit_review(actor(), _engagement(engagement_id), data)
+
+
+@blp.route("/reviews/<int:review_id>", methods=["GET"])
+@blp.response(200, ReviewSchema)
+@blp.doc(operationId="getReview")
+def get_review(review_id: int):
+    """A revealed review (or your own)."""
+    from marketplace.reviews import services as reviews
+    return reviews.visible_review(actor(), review_id)

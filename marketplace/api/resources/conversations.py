@@ -10,7 +10,7 @@ from marketplace.api.schemas import MessageInSchema, MessageSchema, Notification
 from marketplace.messaging import services as messaging
 from marketplace.notifications import services as notifications
 
-blp = Blueprint("api_conversations", __name__, url_prefix="/api/v1", description="Messages and notifications.")
+blp = Blueprint("Conversations", __name__, url_prefix="/api/v1", description="Messages and notifications.")
 
 
 class InboxThreadSchema(ThreadSchema):

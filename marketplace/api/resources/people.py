@@ -11,7 +11,7 @@ from marketplace.api.schemas import MeSchema, SkillSchema, SpecialistSchema
 from marketplace.profiles import directory
 from marketplace.profiles import services as profiles
 
-blp = Blueprint("api_people", __name__, url_prefix="/api/v1", description="Accounts, specialists and skills.")
+blp = Blueprint("People", __name__, url_prefix="/api/v1", description="Accounts, specialists and skills.")
 
 
 class DirectoryArgs(Schema):

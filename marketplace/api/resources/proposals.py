@@ -11,7 +11,7 @@ from marketplace.bidding import services as bidding
 from marketplace.engagements.hiring import accept_bid
 from marketplace.tasks import services as tasks
 
-blp = Blueprint("api_proposals", __name__, url_prefix="/api/v1",
+blp = Blueprint("Proposals", __name__, url_prefix="/api/v1",
                 description="Proposals specialists send, and invitations.")
 
 

@@ -13,7 +13,7 @@ from marketplace.api.schemas import (CountSchema, InvitationInSchema, Invitation
 from marketplace.bidding import services as bidding
 from marketplace.tasks import search, services
 
-blp = Blueprint("api_tasks", __name__, url_prefix="/api/v1", description="Tasks a business posts.")
+blp = Blueprint("Tasks", __name__, url_prefix="/api/v1", description="Tasks a business posts.")
 
 LINK_TASK_ID = {"operationId": "getTask", "parameters": {"task_id": "$response.body#/id"}}
 
