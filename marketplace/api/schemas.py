@@ -142,7 +142,8 @@ class TaskSearchArgs(Schema):
     budget_min = fields.Integer(validate=validate.Range(0, 10_000_000), metadata={"description": "Major units."})
     budget_max = fields.Integer(validate=validate.Range(0, 10_000_000), metadata={"description": "Major units."})
     timezone = fields.String(validate=validate.Length(max=64))
-    sort = fields.String(validate=validate.OneOf(["newest", "budget"]))
+    sort = fields.String(validate=validate.OneOf(["newest", "budget", "best"]),
+                         metadata={"description": "best: ranked for the calling specialist (newest for others)."})
     limit = fields.Integer(load_default=20, validate=validate.Range(1, 100))
     cursor = fields.String(load_default=None, validate=validate.Length(max=100))
 
@@ -380,3 +381,38 @@ class ReviewSchema(Schema):
     public_comment = fields.String(required=True)
     created_at = UtcDateTime(required=True)
     revealed_at = UtcDateTime(allow_none=True, required=True)
+
+
+# --- my profile ---------------------------------------------------------------------------------------
+
+class ProfileSkillSchema(StrictSchema):
+    skill_id = Id(required=True)
+    level = fields.Integer(required=True, validate=validate.Range(1, 5))
+
+
+class ProfileLanguageSchema(StrictSchema):
+    language = fields.String(required=True, validate=validate.Length(2, 8))
+    proficiency = fields.String(required=True, validate=validate.Length(1, 8),
+                                metadata={"description": "A1..C2 or native."})
+
+
+class SpecialistProfileSchema(StrictSchema):
+    """The calling specialist's own profile; PATCH takes any subset. Money in minor units."""
+    headline = fields.String(validate=validate.Length(0, 120))
+    bio = fields.String(validate=validate.Length(0, 5000))
+    hourly_rate = fields.Integer(allow_none=True, validate=validate.Range(0, MAX_MONEY))
+    timezone = fields.String(validate=validate.Length(1, 64))
+    hours_per_week = fields.Integer(validate=validate.Range(0, 168))
+    preferred_hours = fields.String(validate=validate.Length(0, 120))
+    channels = fields.List(fields.String(validate=validate.Length(1, 10)), validate=validate.Length(0, 10))
+    skills = fields.List(fields.Nested(ProfileSkillSchema), validate=validate.Length(0, 40))
+    languages = fields.List(fields.Nested(ProfileLanguageSchema), validate=validate.Length(0, 20))
+
+
+class BusinessProfileSchema(StrictSchema):
+    """The calling business's company profile; PATCH takes any subset."""
+    company_name = fields.String(validate=validate.Length(1, 120))
+    website = fields.String(validate=validate.Length(0, 190))
+    industry = fields.String(validate=validate.Length(0, 60))
+    size = fields.String(validate=validate.Length(0, 20))
+    timezone = fields.String(validate=validate.Length(1, 64))

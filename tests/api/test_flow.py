@@ -47,3 +47,21 @@ def test_openapi_document_validates(client):
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200
     validate(response.json)
+
+
+def test_profile_updates_go_through_the_profile_services(client):
+    specialist = factories.create_freelancer()
+    secret = token_for(specialist)
+    changed = client.patch("/api/v1/me/specialist-profile", headers=auth(secret), json={
+        "headline": "Calm, bilingual support", "hourly_rate": 3_500, "channels": ["chat", "email"],
+        "skills": [{"skill_id": skill_id(), "level": 4}], "languages": [{"language": "es", "proficiency": "native"}]})
+    assert changed.status_code == 200, changed.json
+    assert changed.json["skills"] == [{"skill_id": skill_id(), "level": 4}]
+    refused = client.patch("/api/v1/me/specialist-profile", headers=auth(secret), json={"hourly_rate": 100})
+    assert refused.status_code == 400 and refused.json["errors"][0]["field"] == "hourly_rate"
+    from marketplace.extensions import db
+    from marketplace.profiles.models import FreelancerProfile
+    db.session.expire_all()
+    profile = db.session.get(FreelancerProfile, specialist.id)
+    assert (profile.headline, profile.hourly_rate) == ("Calm, bilingual support", 3_500)
+    assert profile.channel_mask != 0   # the matching masks were refreshed by the same service as the page

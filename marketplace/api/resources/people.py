@@ -7,7 +7,8 @@ from marshmallow import Schema, fields, validate
 
 from marketplace.api import paging
 from marketplace.api.resources.common import actor
-from marketplace.api.schemas import MeSchema, SkillSchema, SpecialistSchema
+from marketplace.api.schemas import (BusinessProfileSchema, MeSchema, SkillSchema, SpecialistProfileSchema,
+                                     SpecialistSchema)
 from marketplace.profiles import directory
 from marketplace.profiles import services as profiles
 
@@ -70,3 +71,58 @@ def search_specialists(args):
 @blp.doc(operationId="getSpecialist")
 def get_specialist(specialist_id: int):
     return profiles.get_public_freelancer(specialist_id)
+
+
+def _specialist_profile_out(profile) -> dict:
+    return {"headline": profile.headline, "bio": profile.bio, "hourly_rate": profile.hourly_rate,
+            "timezone": profile.timezone, "hours_per_week": profile.hours_per_week,
+            "preferred_hours": profile.preferred_hours, "channels": sorted(c.channel for c in profile.channels),
+            "skills": [{"skill_id": s.skill_id, "level": s.level} for s in profile.skills],
+            "languages": [{"language": l.language, "proficiency": l.proficiency} for l in profile.languages]}
+
+
+def _business_profile_out(profile) -> dict:
+    return {"company_name": profile.company_name, "website": profile.website, "industry": profile.industry,
+            "size": profile.size, "timezone": profile.timezone}
+
+
+@blp.route("/me/specialist-profile", methods=["GET"])
+@blp.response(200, SpecialistProfileSchema)
+@blp.doc(operationId="getMySpecialistProfile")
+def my_specialist_profile():
+    return _specialist_profile_out(profiles.get_own_freelancer_profile(actor()))
+
+
+@blp.route("/me/specialist-profile", methods=["PATCH"])
+@blp.arguments(SpecialistProfileSchema(partial=True))
+@blp.response(200, SpecialistProfileSchema)
+@blp.doc(operationId="updateMySpecialistProfile")
+def update_my_specialist_profile(fields):
+    profile = profiles.get_own_freelancer_profile(actor())
+    current = _specialist_profile_out(profile) | fields
+    data = profiles.FreelancerProfileData(
+        headline=current["headline"], bio=current["bio"], hourly_rate=current["hourly_rate"],
+        timezone=current["timezone"], hours_per_week=current["hours_per_week"],
+        preferred_hours=current["preferred_hours"], channels=list(current["channels"]),
+        skills={row["skill_id"]: row["level"] for row in current["skills"]},
+        languages={row["language"]: row["proficiency"] for row in current["languages"]})
+    profiles.update_freelancer_profile(actor(), profile, data)
+    return _specialist_profile_out(profile)
+
+
+@blp.route("/me/business-profile", methods=["GET"])
+@blp.response(200, BusinessProfileSchema)
+@blp.doc(operationId="getMyBusinessProfile")
+def my_business_profile():
+    return _business_profile_out(profiles.get_own_business_profile(actor()))
+
+
+@blp.route("/me/business-profile", methods=["PATCH"])
+@blp.arguments(BusinessProfileSchema(partial=True))
+@blp.response(200, BusinessProfileSchema)
+@blp.doc(operationId="updateMyBusinessProfile")
+def update_my_business_profile(fields):
+    profile = profiles.get_own_business_profile(actor())
+    current = _business_profile_out(profile) | fields
+    profiles.update_business_profile(actor(), profile, profiles.BusinessProfileData(**current))
+    return _business_profile_out(profile)
