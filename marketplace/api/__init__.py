@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 
 from flask import Flask, g, request
+from apispec import BasePlugin
 from flask_smorest import Api as SmorestApi
 
 from marketplace.core.errors import is_api_request
@@ -38,6 +39,22 @@ class Api(SmorestApi):
             self.spec.components.response(status.name if status else "DEFAULT_ERROR", response, lazy=True)
 
 
+class IdempotencyKeyPlugin(BasePlugin):
+    """Documents the optional Idempotency-Key header on every POST operation."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for method, operation in (operations or {}).items():
+            if method == "post":
+                operation.setdefault("parameters", []).append("IdempotencyKey")
+
+
+IDEMPOTENCY_PARAMETER = {
+    "description": "Any unique string (e.g. a UUID). Retrying with the same key and request replays the first "
+                   "answer for 24 h (Idempotent-Replayed: true); the same key with another request is a 422.",
+    "required": False, "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+
+
 def current_actor():
     """The token's owner for this request."""
     return g.api_user
@@ -58,6 +75,7 @@ def init_api(app: Flask) -> None:
     from marketplace.extensions import csrf, limiter
 
     api = Api(app, spec_kwargs={
+        "extra_plugins": [IdempotencyKeyPlugin()],
         "info": {"description": "Human Touch public API. Authenticate with a personal access token "
                                 "(Authorization: Bearer ht_...) created on your account settings page."},
         "servers": [{"url": "/"}],
@@ -65,6 +83,8 @@ def init_api(app: Flask) -> None:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer",
                                                        "description": "A personal access token (ht_...)."})
     api.spec.options["security"] = [{"bearerAuth": []}]
+    api.spec.components.parameter("IdempotencyKey", "header", IDEMPOTENCY_PARAMETER)
+    api.spec.components.parameters["IdempotencyKey"]["name"] = "Idempotency-Key"
     for blueprint in resources.blueprints():
         limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_limit_key)(blueprint)
         csrf.exempt(blueprint)

@@ -416,3 +416,11 @@ class BusinessProfileSchema(StrictSchema):
     industry = fields.String(validate=validate.Length(0, 60))
     size = fields.String(validate=validate.Length(0, 20))
     timezone = fields.String(validate=validate.Length(1, 64))
+
+
+class SpecialistProfilePatchSchema(SpecialistProfileSchema):
+    """Any subset of the specialist profile (used with partial=True)."""
+
+
+class BusinessProfilePatchSchema(BusinessProfileSchema):
+    """Any subset of the company profile (used with partial=True)."""

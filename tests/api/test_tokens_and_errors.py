@@ -179,3 +179,17 @@ def test_docs_page_serves_its_assets_locally_with_a_csp_for_that_page_only(clien
     assert client.get("/api/v1/docs/assets/swagger-ui.css").status_code == 200
     assert client.get("/api/v1/docs/assets/index.html").status_code == 404
     assert "unsafe-inline" not in client.get("/login").headers["Content-Security-Policy"]
+
+
+def test_nul_characters_in_json_are_refused_before_the_database(client):
+    business = factories.create_business()
+    response = client.post("/api/v1/tasks", json=task_body(skill_id(), title="Launch\x00cover"),
+                           headers=auth(token_for(business)))
+    assert response.status_code == 400 and response.mimetype == "application/problem+json"
+
+
+def test_absurdly_nested_json_is_a_clear_400(client):
+    business = factories.create_business()
+    response = client.post("/api/v1/tasks", data="[" * 100_000, content_type="application/json",
+                           headers=auth(token_for(business)))
+    assert response.status_code == 400 and response.mimetype == "application/problem+json"

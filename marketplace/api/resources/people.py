@@ -7,7 +7,8 @@ from marshmallow import Schema, fields, validate
 
 from marketplace.api import paging
 from marketplace.api.resources.common import actor
-from marketplace.api.schemas import (BusinessProfileSchema, MeSchema, SkillSchema, SpecialistProfileSchema,
+from marketplace.api.schemas import (BusinessProfilePatchSchema, BusinessProfileSchema, MeSchema, SkillSchema,
+                                     SpecialistProfilePatchSchema, SpecialistProfileSchema,
                                      SpecialistSchema)
 from marketplace.profiles import directory
 from marketplace.profiles import services as profiles
@@ -94,7 +95,7 @@ def my_specialist_profile():
 
 
 @blp.route("/me/specialist-profile", methods=["PATCH"])
-@blp.arguments(SpecialistProfileSchema(partial=True))
+@blp.arguments(SpecialistProfilePatchSchema(partial=True))
 @blp.response(200, SpecialistProfileSchema)
 @blp.doc(operationId="updateMySpecialistProfile")
 def update_my_specialist_profile(fields):
@@ -118,7 +119,7 @@ def my_business_profile():
 
 
 @blp.route("/me/business-profile", methods=["PATCH"])
-@blp.arguments(BusinessProfileSchema(partial=True))
+@blp.arguments(BusinessProfilePatchSchema(partial=True))
 @blp.response(200, BusinessProfileSchema)
 @blp.doc(operationId="updateMyBusinessProfile")
 def update_my_business_profile(fields):
