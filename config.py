@@ -220,6 +220,24 @@ class Config:
     # request body this much larger than MAX_CONTENT_LENGTH allows elsewhere.
     UPLOAD_MAX_BYTES = _env_int("UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
     AVATAR_MAX_BYTES = _env_int("AVATAR_MAX_BYTES", 5 * 1024 * 1024)
+    # Public JSON API (/api/v1, marketplace/api/): per-token limit, idempotency window, token lifetime.
+    API_RATE_LIMIT = _env("API_RATE_LIMIT", "300 per minute")
+    API_IDEMPOTENCY_HOURS = _env_int("API_IDEMPOTENCY_HOURS", 24)
+    API_TOKEN_MAX_DAYS = _env_int("API_TOKEN_MAX_DAYS", 365)
+    # flask-smorest: the OpenAPI document at /api/v1/openapi.json (the docs page is ours, assets local).
+    API_TITLE = "Human Touch API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+
+    # Outgoing webhooks (marketplace/webhooks/): retried with backoff for WEBHOOK_RETRY_HOURS; a rotated
+    # secret keeps signing for WEBHOOK_SECRET_OVERLAP_HOURS. Private/loopback URLs are refused unless
+    # WEBHOOKS_ALLOW_PRIVATE_URLS (on in development and tests, off in production).
+    WEBHOOK_RETRY_HOURS = _env_int("WEBHOOK_RETRY_HOURS", 24)
+    WEBHOOK_SECRET_OVERLAP_HOURS = _env_int("WEBHOOK_SECRET_OVERLAP_HOURS", 24)
+    WEBHOOK_TIMEOUT_SECONDS = _env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+    WEBHOOKS_ALLOW_PRIVATE_URLS = _env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", False)
 
     BOOTSTRAP_SERVE_LOCAL = True
     BOOTSTRAP_BOOTSWATCH_THEME = None
@@ -229,6 +247,7 @@ class Config:
 class DevelopmentConfig(Config):
     APP_ENV = "development"
     OUTBOX_PUBLIC = _env_bool("OUTBOX_PUBLIC", True)
+    WEBHOOKS_ALLOW_PRIVATE_URLS = _env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", True)
 
 
 class TestingConfig(Config):
@@ -249,6 +268,9 @@ class TestingConfig(Config):
     FAKE_NOW = None  # tests pin the clock per test (app.config), never from the environment
     STORAGE_BACKEND = "local"
     UPLOADS_DIR = str(Path(tempfile.gettempdir()) / f"marketplace-test-uploads-{os.getpid()}")
+    WEBHOOKS_ALLOW_PRIVATE_URLS = True   # local receivers; tests/webhooks switches it off to test the refusal
+    API_RATE_LIMIT = "100000 per minute"  # tests/api/test_rate_limits.py lowers it
+    WEBHOOK_TIMEOUT_SECONDS = 5
 
 
 class ProductionConfig(Config):

@@ -126,6 +126,8 @@ def import_models() -> None:
     from marketplace.tasks import models as _tasks  # noqa: F401
     from marketplace.timesheets import models as _timesheets  # noqa: F401
     from marketplace.invoicing import models as _invoicing  # noqa: F401
+    from marketplace.api import models as _api  # noqa: F401
+    from marketplace.webhooks import models as _webhooks  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:
@@ -156,11 +158,19 @@ def register_blueprints(app: Flask) -> None:
                messaging_bp, notifications_bp, payments_bp, reviews_bp, reports_bp, moderation_bp, disputes_bp,
                metrics_bp, payment_attention_bp, timesheets_bp, billing_bp, invoicing_bp, schedules_bp, files_bp):
         app.register_blueprint(bp)
+    from marketplace.api.pages import bp as api_tokens_bp
+    from marketplace.webhooks.views import bp as webhooks_bp
+    app.register_blueprint(api_tokens_bp)
+    app.register_blueprint(webhooks_bp)
+    from marketplace.api import init_api
+    init_api(app)
     from marketplace.payments.attention import connect_signals
     connect_signals()
     from marketplace.invoicing.audit import billing_problems
     from marketplace.payments.ledger import register_check
     register_check("contracts and invoices", billing_problems)
+    from marketplace.webhooks.services import connect_signals as connect_webhooks
+    connect_webhooks()
 
 
 def register_template_helpers(app: Flask) -> None:

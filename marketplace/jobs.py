@@ -30,6 +30,7 @@ def _due_jobs() -> list[tuple[str, Callable[[], int]]]:
     from marketplace.reviews.services import reveal_due, send_review_reminders
     from marketplace.schedules.blocks import extend_horizons
     from marketplace.schedules.reminders import alert_open_shifts, ask_about_unlogged_shifts, send_shift_reminders
+    from marketplace.webhooks.services import deliver_due as deliver_webhooks
     return [
         ("message digests", send_message_digests),
         ("close billing weeks", close_due_weeks),
@@ -49,6 +50,8 @@ def _due_jobs() -> list[tuple[str, Callable[[], int]]]:
         ("shift reminders", send_shift_reminders),
         ("open shift alerts", alert_open_shifts),   # after the horizon grows, so new shifts are seen
         ("unlogged shifts", ask_about_unlogged_shifts),
+        # After every job that announces events, so what they announced goes out in this run.
+        ("outgoing webhooks", deliver_webhooks),
         # Last, so the mail the jobs above wrote goes out in the same run; it also retries failed mail.
         ("mail delivery", deliver_queued),
     ]

@@ -17,6 +17,7 @@ from marketplace.accounts.models import AccountStatus, Role, User
 from marketplace.bidding.models import Bid, BidStatus, Invitation, InvitationStatus
 from marketplace.accounts.confirmation import confirmation_refusal, require_confirmed_email
 from marketplace.core.text import excerpt
+from marketplace.core import events
 from marketplace.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.core.money import format_money, split_fee
 from marketplace.core.time import utcnow
@@ -156,6 +157,9 @@ def announce_bid(bid: Bid) -> None:
     total = bid_total(task, bid.amount, bid.estimated_hours)
     notify(task.business_id, "new_bid", f"New proposal from {bid.freelancer.full_name} on “{task.title}”",
            f"{format_money(total, task.currency)} total. {excerpt(bid.cover_note, 200)}", f"/tasks/{task.id}#bid-{bid.id}")
+    events.publish("proposal.received", [task.business_id],
+                   {"task_id": task.id, "proposal_id": bid.id, "specialist_id": bid.freelancer_id,
+                    "amount": bid.amount, "estimated_hours": bid.estimated_hours, "currency": task.currency})
 
 
 def get_bid_for(actor: User, bid_id: int) -> Bid:
@@ -332,6 +336,9 @@ def answer_invitation(actor: User, invitation: Invitation, accept: bool) -> None
     notify(invitation.task.business_id, f"invitation_{verb}",
            f"{actor.full_name} {verb} your invitation to “{invitation.task.title}”",
            "Expect a proposal soon." if accept else "", f"/tasks/{invitation.task_id}")
+    events.publish("invitation.answered", [invitation.task.business_id],
+                   {"invitation_id": invitation.id, "task_id": invitation.task_id,
+                    "specialist_id": invitation.freelancer_id, "accepted": accept})
 
 
 def invitations_of(actor: User) -> list[Invitation]:

@@ -59,15 +59,61 @@ class AccountLocked(DomainError):
 
 ERROR_TITLES = {
     400: "That request didn't look right",
+    401: "Authentication needed",
     403: "You don't have access to this page",
     404: "Page not found",
     405: "That action isn't allowed here",
     409: "That has already changed",
     413: "That upload is too large",
+    422: "Some of the input is invalid",
     429: "Slow down a little",
     500: "Something went wrong on our side",
     503: "We're temporarily unavailable",
 }
+
+
+API_PREFIX = "/api/v1"
+# Stable problem types of the JSON API (RFC 9457), by status; a DomainError may name its own.
+PROBLEM_TYPES = {
+    400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
+    409: "conflict", 413: "too-large", 415: "unsupported-media-type", 422: "invalid-request",
+    429: "rate-limited", 500: "server-error", 503: "unavailable",
+}
+
+
+def is_api_request() -> bool:
+    return request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")
+
+
+def problem_response(status: int, detail: str, *, problem: str | None = None,
+                     errors: list[dict] | None = None, headers: dict | None = None):
+    """An application/problem+json response (RFC 9457) with a stable `type`."""
+    slug = problem or PROBLEM_TYPES.get(status, "error")
+    body = {"type": f"{API_PREFIX}/problems/{slug}", "title": ERROR_TITLES.get(status, "Error"),
+            "status": status, "detail": detail}
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def field_errors(messages, prefix: str = "") -> list[dict]:
+    """webargs/marshmallow messages ({"json": {"title": ["..."]}}) as [{"field", "detail"}]."""
+    if isinstance(messages, dict):
+        found = []
+        for key, value in messages.items():
+            top_level_location = not prefix and key in ("json", "query", "headers", "path", "view_args", "form")
+            found += field_errors(value, "" if top_level_location else (f"{prefix}.{key}" if prefix else str(key)))
+        return found
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return [{"field": prefix or None, "detail": m} for m in messages]
+    if isinstance(messages, list):
+        return [e for i, item in enumerate(messages) for e in field_errors(item, f"{prefix}[{i}]")]
+    return [{"field": prefix or None, "detail": str(messages)}]
 
 
 def wants_json() -> bool:
@@ -78,6 +124,8 @@ def wants_json() -> bool:
 
 
 def error_response(status: int, message: str, *, field: str | None = None):
+    if is_api_request():
+        return problem_response(status, message, errors=[{"field": field, "detail": message}] if field else None)
     if wants_json():
         body = {"error": ERROR_TITLES.get(status, "Error"), "message": message, "status": status}
         if field:
@@ -94,6 +142,9 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):
         db.session.rollback()
+        if is_api_request():
+            return problem_response(error.status_code, error.message, problem=getattr(error, "problem", None),
+                                    errors=[{"field": error.field, "detail": error.message}] if error.field else None)
         if not wants_json() and request.method == "POST" and error.status_code in (400, 409):
             # A refused form action: tell the user on the page they came from.
             flash(error.message, "danger")
@@ -111,6 +162,15 @@ def register_errorhandlers(app: Flask) -> None:
         message = error.description if status not in (500,) else ERROR_TITLES[500]
         if status == 429:
             message = "Too many attempts in a short time. Please wait a minute and try again."
+        if is_api_request():
+            data = getattr(error, "data", None) or {}
+            if status == 422 and "messages" in data:
+                return problem_response(422, "Some fields are missing or invalid.",
+                                        errors=field_errors(data["messages"]))
+            response = problem_response(status, message)
+            if status == 405 and error.valid_methods:
+                response.headers["Allow"] = ", ".join(error.valid_methods)
+            return response
         response = error_response(status, message)
         if isinstance(response, tuple) and status == 405 and error.valid_methods:
             body, code = response

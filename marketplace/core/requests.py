@@ -33,6 +33,17 @@ def accepts_files(*field_names: str) -> Callable[[View], View]:
     return mark
 
 
+def _holds_nul(value) -> bool:
+    """A NUL anywhere in a JSON document's strings or keys (the API's bodies)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
 def register_request_guards(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntConverter
 
@@ -43,6 +54,13 @@ def register_request_guards(app: Flask) -> None:
             for key, value in values.items(multi=True):
                 if "\x00" in key or "\x00" in value:
                     abort(400, description="The request contained an invalid character.")
+        if request.is_json:
+            try:
+                document = request.get_json(silent=True)
+            except RecursionError:
+                abort(400, description="The JSON body is nested too deeply.")
+            if _holds_nul(document):
+                abort(400, description="The request contained an invalid character.")
 
     @app.before_request
     def _reject_unexpected_files():

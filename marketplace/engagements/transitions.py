@@ -24,6 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.models import AccountStatus, User
+from marketplace.core import events
 from marketplace.core.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.core.money import format_money, split_fee
 from marketplace.core.time import utcnow
@@ -54,6 +55,13 @@ def _link(engagement: Engagement) -> str:
 
 def _money(engagement: Engagement, amount: int) -> str:
     return format_money(amount, engagement.currency)
+
+
+def _publish(event_type: str, engagement: Engagement) -> None:
+    """Tell both sides' subscribers (outgoing webhooks) in this transaction."""
+    events.publish(event_type, [engagement.business_id, engagement.freelancer_id], {
+        "engagement_id": engagement.id, "contract_id": engagement.contract_id, "task_id": engagement.task_id,
+        "status": engagement.status.value, "amount": engagement.amount, "currency": engagement.currency})
 
 
 def _require_active_user(actor: User) -> None:
@@ -249,6 +257,7 @@ def confirm_funding(charge: Charge, *, payment_intent_id: str, external_id: str 
     notify(engagement.business_id, "funded", f"Payment received for “{title}”",
            f"We hold {_money(engagement, engagement.amount)} until you approve the work. Your receipt is "
            "on the engagement page.", _link(engagement))
+    _publish("engagement.funded", engagement)
     return "funded"
 
 
@@ -283,6 +292,7 @@ def deliver(actor: User, engagement: Engagement, note: str) -> None:
     notify(engagement.business_id, "delivered", f"{actor.full_name} delivered “{engagement.task.title}”",
            f"Review the delivery and approve it to release the payment, or request changes. Without an answer "
            f"it is approved automatically on {due.strftime('%d %b %Y')}.", _link(engagement))
+    _publish("engagement.delivered", engagement)
 
 
 def deliver_by_platform(engagement: Engagement, release_at, note: str) -> bool:
@@ -331,6 +341,7 @@ def approve(actor: User | None, engagement: Engagement, note: str | None = None)
                 engagement_id=engagement.id, description=f"Released engagement {engagement.id}")
     transfer = _new_transfer(engagement, payout)
     _notify_release(engagement, payout, fee, transfer)
+    _publish("engagement.approved", engagement)
     return transfer
 
 
@@ -438,6 +449,7 @@ def open_dispute(actor: User, engagement: Engagement, reason: str, *, entries_at
           dispute_reason=reason, auto_approve_at=None)
     _notify_other(actor, engagement, "dispute", f"A dispute was opened on “{engagement.task.title}”",
                   f"{actor.full_name} wrote: {reason}\nThe payment stays held until an operator resolves it.")
+    _publish("engagement.disputed", engagement)
 
 
 def resolve_dispute(operator: User, engagement: Engagement, refund_amount: int, release_amount: int

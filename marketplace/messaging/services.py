@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload
 from marketplace.accounts.models import AccountStatus, User
 from marketplace.accounts.confirmation import require_confirmed_email
 from marketplace.core.text import excerpt
+from marketplace.core import events
 from marketplace.core.errors import Forbidden, NotFound, ValidationFailed
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
@@ -218,6 +219,9 @@ def announce_message(message: Message, thread: Thread | None = None) -> None:
     notify(other_party_id(thread, message.sender_id), "message",
            f"New message from {sender.full_name} about “{thread.task.title}”",
            _preview(message.body), thread_path(thread.id))
+    events.publish("message.received", [other_party_id(thread, message.sender_id)],
+                   {"thread_id": thread.id, "message_id": message.id, "sender_id": message.sender_id,
+                    "task_id": thread.task_id})
     db.session.flush()
 
 

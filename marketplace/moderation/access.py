@@ -18,7 +18,7 @@ from flask import Flask, redirect, request, session, url_for
 from flask_login import current_user
 
 from marketplace.accounts.models import User
-from marketplace.core.errors import Forbidden, error_response, wants_json
+from marketplace.core.errors import Forbidden, error_response, is_api_request, wants_json
 from marketplace.core.urls import is_safe_redirect
 
 MFA_SESSION_KEY = "mfa_verified_for"
@@ -83,8 +83,8 @@ def register_second_factor_gate(app: Flask) -> None:
     @app.before_request
     def _require_second_factor():
         endpoint = request.endpoint
-        if endpoint is None or endpoint in SECOND_FACTOR_EXEMPT:
-            return None
+        if endpoint is None or endpoint in SECOND_FACTOR_EXEMPT or is_api_request():
+            return None   # the API ignores cookies: operators have no tokens
         if not current_user.is_authenticated or not current_user.is_operator:
             return None
         if second_factor_passed(current_user):

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from marketplace.accounts.models import AccountStatus, User
+from marketplace.core import events
 from marketplace.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.contracts.models import Contract, ContractStatus
 from marketplace.core.time import as_utc, utcnow
@@ -197,6 +198,10 @@ def submit_review(actor: User, engagement: Engagement, data: ReviewData, now: da
                     else f"{actor.full_name}'s review of you on “{title}” is now visible")
         notify(subject_id, "review_revealed", headline,
                f"{actor.full_name} has reviewed you too. Read it on the engagement page.", _link(engagement))
+        for each in (other, review):
+            if each.hidden_at is None:
+                events.publish("review.revealed", [each.subject_id],
+                               {"review_id": each.id, "engagement_id": each.engagement_id})
     else:
         notify(subject_id, "review_received", f"{actor.full_name} reviewed you on “{title}”",
                "Write your review of them to see theirs: reviews stay hidden until both sides have written "
@@ -262,6 +267,8 @@ def reveal_due(now=None) -> int:
                 notify(review.subject_id, "review_revealed", "A review of your work is now visible",
                        "The review window has closed. Read it on the engagement page.",
                        f"/engagements/{review.engagement_id}")
+                events.publish("review.revealed", [review.subject_id],
+                               {"review_id": review.id, "engagement_id": review.engagement_id})
     db.session.flush()
     return revealed
 

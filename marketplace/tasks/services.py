@@ -49,6 +49,17 @@ class TaskData:
     languages: list[str] = field(default_factory=list)
 
 
+def task_data_of(task: Task) -> TaskData:
+    """The task's current terms as TaskData: what an edit starts from (the API's partial updates)."""
+    return TaskData(
+        title=task.title, description=task.description, channel=task.channel, timezone=task.timezone,
+        work_hours_start=task.work_hours_start, work_hours_end=task.work_hours_end, start_date=task.start_date,
+        end_date=task.end_date, pricing=task.pricing.value, budget=task.budget, max_rate=task.max_rate,
+        estimated_hours=task.estimated_hours, seats=task.seats, hiring_mode=task.hiring_mode.value,
+        currency=task.currency, required_skills={s.skill_id: s.min_level for s in task.required_skills},
+        nice_skills={s.skill_id: s.min_level for s in task.nice_skills}, languages=list(task.language_codes))
+
+
 def _require_business(actor: User) -> None:
     if not actor.is_business:
         raise Forbidden("Only business accounts can post tasks.")

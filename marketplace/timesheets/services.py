@@ -296,6 +296,12 @@ def delete_entry(actor: User, entry: TimeEntry, *, now: datetime) -> None:
     db.session.flush()
 
 
+def entries_of(contract: Contract) -> list[TimeEntry]:
+    """Every time entry of the contract, newest first."""
+    return list(db.session.scalars(select(TimeEntry).where(TimeEntry.contract_id == contract.id)
+                                   .order_by(TimeEntry.started_at.desc(), TimeEntry.id.desc())))
+
+
 def entries_for_week(contract: Contract, week: datetime) -> list[TimeEntry]:
     """Entries with time in the week [week, week + 7 days), including one carried over from the week before."""
     return list(db.session.scalars(
