@@ -33,7 +33,8 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         if hasattr(config_class, "validate"):
             config_class.validate()
         app.config.from_object(config_class)
-    logging.basicConfig(level=logging.INFO)
+    from marketplace.core.observability import configure_logging
+    configure_logging(app)
     # Importing Alembic (through Flask-Migrate) logs its plugin setup at INFO on every command;
     # `db upgrade` still lists the revisions it applies (migrations/env.py).
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -53,7 +54,12 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     register_errorhandlers(app)
     from marketplace.moderation.access import register_second_factor_gate
     register_second_factor_gate(app)  # operators' powers outside /moderation need the second factor too
-    register_after_commit_mail(app)
+    from marketplace.core.observability import register_observability
+    register_observability(app)
+    from marketplace.core.queue import init_queue, register_request_hook
+    from marketplace.jobs import queued_jobs
+    init_queue(app, queued_jobs())
+    register_request_hook(app)   # in-process mode: jobs of a committed request run at its end, as mail did
     return app
 
 
@@ -190,14 +196,3 @@ def register_commands(app: Flask) -> None:
     for command in (create_operator_command, reset_second_factor_command, seed_skills_command, seed_demo_command, jobs_cli, ledger_cli):
         app.cli.add_command(command)
 
-
-def register_after_commit_mail(app: Flask) -> None:
-    @app.teardown_request
-    def _deliver_mail(exc):
-        # Mail queued during a request that committed goes out after the response is built.
-        if exc is None and g.pop("mail_pending", False):
-            from marketplace.outbox.services import deliver_queued
-            try:
-                deliver_queued()
-            except Exception:  # mail must never break a page
-                logging.getLogger(__name__).exception("mail delivery failed")

@@ -31,6 +31,7 @@ from blinker import Namespace
 from sqlalchemy import and_, or_, select, update
 
 from marketplace.core.money import format_money
+from marketplace.core.observability import PAYMENT_FAILURES
 from marketplace.core.time import utcnow
 from marketplace.engagements.models import Engagement
 from marketplace.extensions import db
@@ -95,6 +96,7 @@ def _failed(model, row_id: int, error: GatewayError) -> str:
     else:
         row.status = "refused"
     row.updated_at = utcnow()
+    PAYMENT_FAILURES.labels(kind=model.__tablename__, outcome=row.status).inc()
     db.session.flush()
     if row.status in ("stuck", "refused"):
         _tell_about_failure(row)
