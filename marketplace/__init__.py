@@ -135,6 +135,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.engagements.views import bp as engagements_bp
     from marketplace.messaging.views import bp as messaging_bp
     from marketplace.moderation.dispute_views import bp as disputes_bp
+    from marketplace.moderation.job_views import bp as job_console_bp
     from marketplace.moderation.metrics_views import bp as metrics_bp
     from marketplace.moderation.payment_views import bp as payment_attention_bp
     from marketplace.moderation.report_views import bp as reports_bp
@@ -150,7 +151,7 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (web_bp, accounts_bp, profiles_bp, outbox_bp, tasks_bp, bidding_bp, contracts_bp, engagements_bp,
                messaging_bp, notifications_bp, payments_bp, reviews_bp, reports_bp, moderation_bp, disputes_bp,
-               metrics_bp, payment_attention_bp, timesheets_bp):
+               metrics_bp, payment_attention_bp, timesheets_bp, job_console_bp):
         app.register_blueprint(bp)
     from marketplace.payments.attention import connect_signals
     connect_signals()

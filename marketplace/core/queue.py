@@ -229,3 +229,51 @@ def queue_depth() -> dict[str, int]:
     return {"queued": queue.count, "started": queue.started_job_registry.count,
             "scheduled": queue.scheduled_job_registry.count + queue.deferred_job_registry.count,
             "failed": queue.failed_job_registry.count}
+
+
+# --- dead letters (operators: /moderation/jobs) -------------------------------------------------------
+
+@dataclass
+class FailedJob:
+    id: str
+    name: str
+    kwargs: dict[str, Any]
+    error: str
+    failed_at: Any
+    request_id: str | None
+
+
+def failed_jobs(limit: int = 200) -> list[FailedJob]:
+    """Jobs that ran out of retries, newest first (Redis mode; none in-process, where the sweep retries)."""
+    if not uses_redis():
+        return []
+    from rq.job import Job
+    registry_ = rq_queue().failed_job_registry
+    ids = list(reversed(registry_.get_job_ids()))[:limit]
+    jobs = []
+    for job in Job.fetch_many(ids, connection=rq_queue().connection):
+        if job is None:
+            continue
+        name, kwargs, request_id = (list(job.args) + [None, None, None])[:3]
+        result = job.latest_result()
+        error = (result.exc_string if result is not None and result.exc_string else "") or ""
+        jobs.append(FailedJob(job.id, str(name), kwargs or {}, error.strip().splitlines()[-1] if error else "",
+                              job.ended_at, request_id))
+    return jobs
+
+
+def retry_failed(job_id: str) -> FailedJob | None:
+    """Put a dead job back on the queue (it is safe to run twice); None when it is not a failed job."""
+    for job in failed_jobs():
+        if job.id == job_id:
+            rq_queue().failed_job_registry.requeue(job_id)
+            return job
+    return None
+
+
+def discard_failed(job_id: str) -> FailedJob | None:
+    for job in failed_jobs():
+        if job.id == job_id:
+            rq_queue().failed_job_registry.remove(job_id, delete_job=True)
+            return job
+    return None
