@@ -173,12 +173,6 @@ def register_observability(app: Flask) -> None:
                                    status=str(response.status_code)).observe(time.perf_counter() - started)
         return response
 
-    from flask import got_request_exception
-
-    def _report(sender, exception, **extra):
-        report_error(exception, path=request.path, endpoint=request.endpoint)
-    got_request_exception.connect(_report, app, weak=False)
-
     @app.get("/metrics")
     def metrics():
         if not (app.config.get("METRICS_TOKEN") or app.config.get("METRICS_ALLOW_IPS")) or not _metrics_allowed():
