@@ -81,17 +81,17 @@ def remember(exc, context):
     REPORTS.append((exc, context))
 
 
-def test_an_unhandled_exception_reaches_the_error_reporter(app, client):
+def test_an_unhandled_exception_reaches_the_error_reporter(app):
+    from config import TestingConfig
+    from marketplace import create_app
     REPORTS.clear()
+    boom_app = create_app(TestingConfig)   # a route of its own, added before its first request
 
-    @app.get("/_test/boom")
+    @boom_app.get("/_test/boom")
     def _boom():
         raise ValueError("broken")
-    app.config["ERROR_REPORTER"] = "tests.core.test_observability.remember"
-    try:
-        assert client.get("/_test/boom", headers={"X-Request-ID": "boom-1"}).status_code == 500
-    finally:
-        app.config["ERROR_REPORTER"] = None
+    boom_app.config.update(ERROR_REPORTER="tests.core.test_observability.remember", PROPAGATE_EXCEPTIONS=False)
+    assert boom_app.test_client().get("/_test/boom", headers={"X-Request-ID": "boom-1"}).status_code == 500
     (exc, context), = REPORTS
     assert str(exc) == "broken" and context == {"request_id": "boom-1", "path": "/_test/boom",
                                                 "endpoint": "_boom"}

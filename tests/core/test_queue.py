@@ -101,16 +101,23 @@ def test_an_unknown_job_is_refused(app):
         queue.enqueue("no.such.job")
 
 
-def test_a_request_runs_its_jobs_after_committing_and_they_carry_its_request_id(app, client, test_jobs):
-    @app.post("/_test/enqueue")
-    def _enqueue():
-        factories.create_user()
-        queue.enqueue("test.record", n=6)
-        db.session.commit()
-        return "ok"
-    response = client.post("/_test/enqueue", headers={"X-Request-ID": "req-abc-123"})
+def test_a_request_runs_its_jobs_after_committing_and_they_carry_its_request_id(app, client, login_as, test_jobs):
+    from marketplace.payments.executor import execute_for_engagement
+    seen = []
+
+    def payments_job(engagement_id):
+        seen.append((engagement_id, observability.current_request_id(), db.session().info.get(queue.WROTE_KEY)))
+        return execute_for_engagement(engagement_id)
+    app.extensions["queued_jobs"]["payments.engagement"] = payments_job
+    try:
+        e = factories.create_engagement(amount=30_000)
+        login_as(e.business)
+        response = client.post(f"/engagements/{e.id}/cancel", data={"note": "not needed"},
+                               headers={"X-Request-ID": "req-abc-123"})
+    finally:
+        app.extensions["queued_jobs"]["payments.engagement"] = execute_for_engagement
     assert response.headers["X-Request-ID"] == "req-abc-123"
-    assert RAN == [(6, "req-abc-123")]
+    assert seen == [(e.id, "req-abc-123", None)]   # after the cancel committed, with the click's request id
 
 
 def test_the_jobs_page_says_jobs_run_in_process(client, login_operator):
