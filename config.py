@@ -175,6 +175,9 @@ class Config:
     # A payout, refund or reversal still in flight after this many hours is listed among the payments
     # needing attention (and operators are emailed about it).
     PAYMENTS_STUCK_AFTER_HOURS = _env_int("PAYMENTS_STUCK_AFTER_HOURS", 24)
+    # A payout, refund or reversal left `submitting` by a process that died mid-send is sent again with the
+    # same idempotency key after this many seconds (Stripe replays the first answer, so nothing moves twice).
+    PAYMENTS_SUBMITTING_LEASE_SECONDS = _env_int("PAYMENTS_SUBMITTING_LEASE_SECONDS", 600)
     # A delivered engagement the business neither approves nor disputes is approved after this many days.
     AUTO_APPROVE_DAYS = _env_int("AUTO_APPROVE_DAYS", 14)
 
