@@ -81,3 +81,10 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# Load and fault tests against a production-like stack on this machine (PostgreSQL + Redis + two gunicorn
+# instances + job worker + scheduler), see loadtest/run.py. LOADTEST_ARGS="--fault worker --minutes 2" etc.
+LOADTEST_ARGS ?= --users 50 --minutes 5
+loadtest: install-dev
+	@command -v redis-server >/dev/null 2>&1 || $(SUDO) apt-get install -y redis-server
+	$(BIN)/python loadtest/run.py $(LOADTEST_ARGS)

@@ -196,7 +196,8 @@ class Config:
     JOBS_QUEUE = _env("JOBS_QUEUE", "marketplace")          # the RQ queue's name
     # A failing job is retried after these many seconds (one retry per entry), then kept as failed.
     JOB_RETRY_DELAYS = [int(s) for s in _env_list("JOB_RETRY_DELAYS", ["10", "60", "300", "1800"])]
-    JOB_TIMEOUT_SECONDS = _env_int("JOB_TIMEOUT_SECONDS", 300)
+    # A job running longer is stopped (and retried); a job whose worker died is taken again after this.
+    JOB_TIMEOUT_SECONDS = _env_int("JOB_TIMEOUT_SECONDS", 120)
     JOB_FAILURE_TTL_SECONDS = _env_int("JOB_FAILURE_TTL_SECONDS", 30 * 24 * 3600)   # dead letters kept this long
 
     # Observability (marketplace/core/observability.py)

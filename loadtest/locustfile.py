@@ -47,18 +47,22 @@ class _Forms(HTMLParser):
         elif tag == "input" and a.get("name"):
             kind = a.get("type", "text")
             if kind == "radio":
-                self._form["radios"].setdefault(a["name"], []).append(a.get("value", ""))
+                options = self._form["radios"].setdefault(a["name"], [])
+                options.insert(0, a.get("value", "")) if "checked" in a else options.append(a.get("value", ""))
             elif kind == "checkbox":
                 self._form["checkboxes"].setdefault(a["name"], []).append(a.get("value", "on"))
             elif kind not in ("submit", "button", "file"):
                 self._form["fields"].append((a["name"], a.get("value", "")))
         elif tag == "select" and a.get("name"):
             self._select = a["name"]
-            self._form["selects"][self._select] = None
+            self._form["selects"][self._select] = []
         elif tag == "option" and self._select:
+            options = self._form["selects"][self._select]
             value = a.get("value", "")
-            if self._form["selects"][self._select] in (None, "") or "selected" in a:
-                self._form["selects"][self._select] = value
+            if "selected" in a:
+                options.insert(0, value)
+            else:
+                options.append(value)
         elif tag == "textarea" and a.get("name"):
             self._form["textareas"].append(a["name"])
 
@@ -69,27 +73,36 @@ class _Forms(HTMLParser):
             self._select = None
 
 
-def find_form(html: str, action: str) -> dict | None:
+def find_form(html: str, action: str, page_path: str = "") -> dict | None:
     parser = _Forms()
     parser.feed(html)
     pattern = re.compile(action)
+    for form in parser.forms:
+        form["action"] = (form["action"] or page_path).split("#")[0]   # no action: the page's own URL
     return next((f for f in parser.forms if pattern.search(f["action"])), None)
 
 
 def form_data(form: dict, values: dict) -> list[tuple[str, str]]:
     data = {name: value for name, value in form["fields"]}
-    for name, value in form["selects"].items():
-        data[name] = value or ""
+    for name, options in form["selects"].items():
+        data[name] = options[0] if options else ""     # what a browser sends untouched
     for name in form["textareas"]:
         data[name] = "Load test: kind, clear and on time."
     for name, options in form["radios"].items():
-        data[name] = options[-1]
-    data.update({k: v for k, v in values.items() if not isinstance(v, list)})
+        data[name] = options[0]
+    for name, value in values.items():
+        if value == FIRST_CHOICE:    # the first real option of a select ("Choose a skill" skipped)
+            value = next((o for o in form["selects"].get(name, []) if o), "")
+        if not isinstance(value, list):
+            data[name] = value
     pairs = list(data.items())
     for name, value in values.items():
         if isinstance(value, list):
             pairs += [(name, v) for v in value]
     return pairs
+
+
+FIRST_CHOICE = object()
 
 
 class FlowError(Exception):
@@ -121,7 +134,7 @@ class Person:
     def submit(self, page_path: str, page_name: str, action: str, name: str, values: dict | None = None,
                html: str | None = None):
         html = html if html is not None else self.get(page_path, page_name).text
-        form = find_form(html, action)
+        form = find_form(html, action, page_path)
         if form is None:
             self.user.environment.events.request.fire(
                 request_type="FLOW", name=name, response_time=0, response_length=0, context={},
@@ -130,7 +143,11 @@ class Person:
         return self.post(form["action"], name, form_data(form, values or {}))
 
     def sign_in(self, email: str):
-        self.submit("/login", "/login", r"^/login", "POST /login", {"email": email, "password": PASSWORD})
+        page = self.get("/login", "/login")
+        if find_form(page.text, r"^/login", "/login") is None and "/logout" in page.text:
+            return   # still signed in (the login page sent us on)
+        self.submit("/login", "/login", r"^/login", "POST /login", {"email": email, "password": PASSWORD},
+                    html=page.text)
 
 
 # --- visitors -----------------------------------------------------------------------------------------
@@ -226,7 +243,8 @@ class Deal(HttpUser):
             "description": "Answer billing questions kindly in chat over one weekend, with patience.",
             "channel": "chat", "languages": ["en"], "start_date": start.isoformat(),
             "end_date": (start + timedelta(days=2)).isoformat(), "budget": "900", "publish": "1",
-            "hiring_mode": "open"})
+            "required-0-skill": FIRST_CHOICE,
+            "hiring_mode": "open", "pricing": "fixed"})
         match = re.search(r"/tasks/(\d+)$", posted.url)
         if not match:
             raise FlowError("posting a task did not land on the task")
@@ -243,9 +261,9 @@ class Deal(HttpUser):
                             "POST /engagements/<id>/fund")
         b.submit("", "", r"/payments/sandbox/checkout/\d+/pay", "POST /payments/sandbox/checkout/<id>/pay",
                  html=checkout.text)
-        threads = re.findall(r'href="/messages/(\d+)"', s.get("/messages", "/messages").text)
+        threads = re.findall(r'href="/messages/(\d+)', s.get("/messages", "/messages").text)
         if threads:
-            s.submit(f"/messages/{threads[0]}", "/messages/<id>", rf"/messages/{threads[0]}$",
+            s.submit(f"/messages/{threads[0]}", "/messages/<id>", rf"/messages/{threads[0]}",
                      "POST /messages/<id>", {"body": "Hello! Starting Saturday 9:00, summary on Sunday."})
         s.submit(f"/engagements/{eid}", "/engagements/<id>", rf"/engagements/{eid}/deliver",
                  "POST /engagements/<id>/deliver")
@@ -257,11 +275,7 @@ class Deal(HttpUser):
                  "POST /engagements/<id>/review", stars)
         s.submit(f"/engagements/{eid}/review", "/engagements/<id>/review", rf"/engagements/{eid}/review",
                  "POST /engagements/<id>/review", {"stars": "5"})
-        b.get(f"/freelancers/{self._specialist_id(b, eid)}", "/freelancers/<id>")
+        profiles = re.findall(r'href="/freelancers/(\d+)', b.get("/freelancers", "/freelancers").text)
+        if profiles:
+            b.get(f"/freelancers/{random.choice(profiles)}", "/freelancers/<id>")
         time.sleep(random.uniform(0.5, 1.5))
-
-    @staticmethod
-    def _specialist_id(person: Person, eid: str) -> str:
-        page = person.get(f"/engagements/{eid}", "/engagements/<id>").text
-        match = re.search(r'href="/freelancers/(\d+)"', page)
-        return match.group(1) if match else "1"

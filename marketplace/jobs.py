@@ -141,5 +141,7 @@ def worker_command(burst: bool) -> None:
         raise click.ClickException("REDIS_URL is not set: jobs run inside the web process, no worker needed.")
     # SimpleWorker runs jobs in this process, inside the app context the flask command set up (a forking
     # worker would share the database pool's sockets with its children).
-    worker = SimpleWorker([rq_queue()], connection=redis_connection())
+    # Maintenance every minute: a job whose worker died (kill -9, a lost host) is found once its timeout
+    # has passed and queued again while it has retries left (jobs are safe to run twice).
+    worker = SimpleWorker([rq_queue()], connection=redis_connection(), maintenance_interval=60)
     worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
