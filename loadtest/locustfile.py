@@ -103,6 +103,7 @@ def form_data(form: dict, values: dict) -> list[tuple[str, str]]:
 
 
 FIRST_CHOICE = object()
+REFUSAL = re.compile(r'class="(?:alert alert-(?:danger|warning) alert-dismissible|invalid-feedback)[^"]*"[^>]*>.{0,300}', re.S)
 
 
 class FlowError(Exception):
@@ -125,9 +126,15 @@ class Person:
     def _request(self, method: str, path: str, name: str, **kw):
         with self.session.request(method, next(self.hosts) + path, name=name, catch_response=True,
                                   **kw) as response:
-            if response.status_code >= 400:
+            if response.status_code >= 400 or not response.status_code:   # 0: no answer (connection lost)
                 response.failure(f"{response.status_code} on {path}")
                 raise FlowError(f"{name}: {response.status_code}")
+            refusal = REFUSAL.search(response.text or "") if method == "POST" else None
+            if refusal or (method == "POST" and "/login" in (response.url or "") and "/login" not in path):
+                # A 200 page that said no (a flash error, a form error, or the login page): the write failed.
+                message = re.sub(r"<[^>]+>|\s+", " ", refusal.group(0))[:160] if refusal else "sent to the login page"
+                response.failure(f"refused: {message}")
+                raise FlowError(f"{name}: {message}")
             response.success()
             return response
 
@@ -253,7 +260,8 @@ class Deal(HttpUser):
         s.submit(f"/tasks/{task_id}", "/tasks/<id>", rf"/tasks/{task_id}/bids", "POST /tasks/<id>/bids",
                  {"amount": "850", "cover_note": "Five years of calm billing support in chat."})
         hired = b.submit(f"/tasks/{task_id}", "/tasks/<id>", r"/bids/\d+/accept", "POST /bids/<id>/accept")
-        engagement = re.search(r"/engagements/(\d+)", hired.text)
+        engagement = (re.search(r"/engagements/(\d+)$", hired.url or "")
+                      or re.search(r'action="/engagements/(\d+)/fund"', hired.text))
         if not engagement:
             raise FlowError("no engagement after hiring")
         eid = engagement.group(1)

@@ -66,6 +66,8 @@ class Stack:
         }
         self.env.pop("FAKE_NOW", None)
         self.mail_log = workdir / "received.txt"
+        self.stopping = False
+        self.restarts: list[str] = []
 
     # --- processes ---
     def start(self, name: str, args: list[str], env: dict | None = None) -> subprocess.Popen:
@@ -112,6 +114,25 @@ class Stack:
     def start_worker(self) -> None:
         self.start("worker", [str(BIN / "flask"), "--app", "wsgi", "jobs", "worker"])
 
+    def start_scheduler(self) -> None:
+        self.start("scheduler", [str(BIN / "flask"), "--app", "wsgi", "jobs", "scheduler", "--every", "15"])
+
+    def supervise(self) -> None:
+        """Restart the worker and scheduler when they exit, as systemd's Restart=always does."""
+        import threading
+
+        def loop():
+            while not self.stopping:
+                for name, start in (("worker", self.start_worker), ("scheduler", self.start_scheduler)):
+                    proc = self.procs.get(name)
+                    if proc is not None and proc.poll() is not None:
+                        self.restarts.append(f"{name} exited with {proc.returncode} at {time.strftime('%H:%M:%S')}")
+                        log(f"{name} exited ({proc.returncode}); starting it again")
+                        time.sleep(2)
+                        start()
+                time.sleep(1)
+        threading.Thread(target=loop, daemon=True).start()
+
     def up(self) -> None:
         log(f"fresh database {self.db_name}")
         self.psql(f"DROP DATABASE IF EXISTS {self.db_name} WITH (FORCE)")
@@ -124,7 +145,8 @@ class Stack:
         for port in PORTS:
             self.start_web(port)
         self.start_worker()
-        self.start("scheduler", [str(BIN / "flask"), "--app", "wsgi", "jobs", "scheduler", "--every", "15"])
+        self.start_scheduler()
+        self.supervise()
         import urllib.request
         for port in PORTS:
             for _ in range(120):
@@ -138,6 +160,7 @@ class Stack:
         log("stack is up")
 
     def down(self) -> None:
+        self.stopping = True
         for name in list(self.procs):
             self.stop(name)
 
@@ -164,10 +187,8 @@ class Stack:
                 if any(job is not None and (job.description or "").startswith("payments.") for job in running):
                     break
                 time.sleep(0.01)
-            self.stop("worker", signal.SIGKILL)
-            time.sleep(3)
-            self.start_worker()
-            return "kill -9 the job worker while a payments job ran; started again 3 s later (as systemd does)"
+            os.killpg(self.procs["worker"].pid, signal.SIGKILL)   # the supervisor starts it again
+            return "kill -9 the job worker while a payments job ran (started again by the supervisor, as systemd does)"
         if kind == "redis":
             self.redis_cli("shutdown")
             self.procs.pop("redis", None)
@@ -295,7 +316,8 @@ def main() -> int:
                                     ("reviews", "/engagements/<id>/review"))}
         result = {"fault": args.fault, "lost_writes": lost, "fault_note": fault_note, "users": args.users, "seconds": seconds,
                   "load_average": {"start": load_start, "mid": load_mid, "end": load_end},
-                  "locust": stats, "left_after_drain": drained, "checks": checks, "baseline": baseline}
+                  "locust": stats, "left_after_drain": drained, "checks": checks, "baseline": baseline,
+                  "restarts": stack.restarts}
         (results_dir / f"{args.fault}.json").write_text(json.dumps(result, indent=2) + "\n")
         total = stats["total"]
         error_rate = 100 * total["failures"] / max(total["requests"], 1)
