@@ -127,7 +127,8 @@ class Person:
         with self.session.request(method, next(self.hosts) + path, name=name, catch_response=True,
                                   **kw) as response:
             if response.status_code >= 400 or not response.status_code:   # 0: no answer (connection lost)
-                response.failure(f"{response.status_code} on {path}")
+                why = f"{response.status_code}" if response.status_code else f"no answer ({response.error!r:.120})"
+                response.failure(f"{why} on {path}")
                 raise FlowError(f"{name}: {response.status_code}")
             refusal = REFUSAL.search(response.text or "") if method == "POST" else None
             if refusal or (method == "POST" and "/login" in (response.url or "") and "/login" not in path):
