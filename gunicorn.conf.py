@@ -19,7 +19,10 @@ worker_class = "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 # SIGTERM / SIGHUP: finish in-flight requests for up to this long before stopping a worker.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 30))
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))
+# Longer than the idle timeout of the load balancer in front (60 s on most), so the balancer closes idle
+# connections first: a server closing a kept-alive connection just as a request arrives resets it (the load
+# test saw this as "connection reset by peer" with gunicorn's default of 5 s).
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 75))
 # Recycle each worker after about this many requests (jitter spreads the restarts), so a slow leak
 # never takes a host down.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 2000))
