@@ -33,9 +33,10 @@ def index():
                            uses_redis=queue.uses_redis(), form=OptionalReasonForm(prefix="job"))
 
 
-@bp.post("/moderation/jobs/<job_id>/<any(retry, discard):action>")
+@bp.post("/moderation/jobs/<job_id>/<any(retry, discard):job_action>")
 @operator_required
-def act(job_id: str, action: str):
+def act(job_id: str, job_action: str):
+    action = job_action
     if not JOB_ID.fullmatch(job_id) or not queue.uses_redis():
         abort(404)
     form = OptionalReasonForm(prefix="job")

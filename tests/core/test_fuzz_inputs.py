@@ -158,6 +158,8 @@ def build_world() -> World:
         "row_id": db.session.scalar(select(Transfer.id).where(Transfer.engagement_id == ended.id)) or ended.id,
         # An hourly contract's timesheet and one of its entries.
         "entry_id": entry.id,
+        # A dead-letter job (none exists: jobs run in-process in the tests).
+        "job_id": "00000000-0000-0000-0000-000000000000", "job_action": "retry",
     }
     world = World(users, ids)
     world.ids.update(free_task=free_task.id, awaiting=awaiting.id, disputed=disputed.id, ended=ended.id,
