@@ -10,22 +10,43 @@ PORT   ?= 5000
 # unless PUBLIC_BASE_URL is set (to the public address behind a proxy, say).
 export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test install install-dev browser-checks db demo bench clean
+.PHONY: run test install install-dev browser-checks db demo bench clean lock check-lock loadtest
+
+# requirements*.txt list what we depend on (minimum versions); the lock files pin every package with its
+# hashes and are what `make install`, `make test`, CI and production install. `make lock` regenerates them.
+LOCK     := requirements.lock
+DEV_LOCK := requirements-dev.lock
+LOCKS    := requirements.txt:$(LOCK) requirements-dev.txt:$(DEV_LOCK)
+UV_COMPILE = $(BIN)/uv pip compile --quiet --generate-hashes --universal --python-version 3.11
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.installed: requirements.txt | $(BIN)/python
-	$(BIN)/pip install -q -r requirements.txt
+$(VENV)/.installed: requirements.txt $(LOCK) | $(BIN)/python
+	$(BIN)/python tools/check_lock.py requirements.txt:$(LOCK)
+	$(BIN)/pip install -q --require-hashes -r $(LOCK)
 	touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/pip install -q -r requirements-dev.txt
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(DEV_LOCK) | $(BIN)/python
+	$(BIN)/python tools/check_lock.py $(LOCKS)
+	$(BIN)/pip install -q --require-hashes -r $(DEV_LOCK)
 	touch $@ $(VENV)/.installed
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+# A lock older than a requirement added since (another branch merged, say) stops the install loudly.
+check-lock: | $(BIN)/python
+	@$(BIN)/python tools/check_lock.py $(LOCKS)
+
+install: check-lock $(VENV)/.installed
+install-dev: check-lock $(VENV)/.installed-dev
+
+# Resolve requirements*.txt again (newest versions allowed) and write both locks with hashes; the dev lock
+# keeps the runtime lock's versions. Takes seconds (uv).
+lock: | $(BIN)/python
+	@[ -x $(BIN)/uv ] || $(BIN)/pip install -q "uv>=0.5"
+	$(UV_COMPILE) requirements.txt -o $(LOCK)
+	$(UV_COMPILE) requirements-dev.txt -c $(LOCK) -o $(DEV_LOCK)
+	$(BIN)/python tools/check_lock.py $(LOCKS)
 
 # axe-core (package.json) for the browser tests' accessibility checks. Without npm those checks are
 # skipped with a note saying so; everything else still runs.
@@ -67,3 +88,10 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache node_modules
+
+# Load and fault tests against a production-like stack on this machine (PostgreSQL + Redis + two gunicorn
+# instances + job worker + scheduler), see loadtest/run.py. LOADTEST_ARGS="--fault worker --minutes 2" etc.
+LOADTEST_ARGS ?= --users 50 --minutes 5
+loadtest: install-dev
+	@command -v redis-server >/dev/null 2>&1 || $(SUDO) apt-get install -y redis-server
+	$(BIN)/python loadtest/run.py $(LOADTEST_ARGS)

@@ -76,7 +76,8 @@ class Config:
 
     # Rate limiting (Flask-Limiter). Use Redis in production: memory:// is per process.
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
-    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", _env("REDIS_URL", "memory://"))
+    RATELIMIT_KEY_PREFIX = _env("REDIS_KEY_PREFIX", "ht:") + "limits"
     RATELIMIT_AUTH = _env("RATELIMIT_AUTH", "10 per minute;50 per hour")
     RATELIMIT_HEADERS_ENABLED = True
     # A dead Redis must not take logins down: Flask-Limiter then counts in each process's memory
@@ -181,6 +182,9 @@ class Config:
     # A payout, refund or reversal still in flight after this many hours is listed among the payments
     # needing attention (and operators are emailed about it).
     PAYMENTS_STUCK_AFTER_HOURS = _env_int("PAYMENTS_STUCK_AFTER_HOURS", 24)
+    # A payout, refund or reversal left `submitting` by a process that died mid-send is sent again with the
+    # same idempotency key after this many seconds (Stripe replays the first answer, so nothing moves twice).
+    PAYMENTS_SUBMITTING_LEASE_SECONDS = _env_int("PAYMENTS_SUBMITTING_LEASE_SECONDS", 600)
     # A delivered engagement the business neither approves nor disputes is approved after this many days.
     AUTO_APPROVE_DAYS = _env_int("AUTO_APPROVE_DAYS", 14)
     # Hourly billing: an invoice left unpaid this long after its charge failed pauses the contract.
@@ -194,10 +198,30 @@ class Config:
     # One reminder to write a review this many days after the engagement ended (jobs run-due).
     REVIEW_REMINDER_DAYS = _env_int("REVIEW_REMINDER_DAYS", 10)
 
+    # Redis (production): with REDIS_URL set, queued jobs go to an RQ queue (marketplace/core/queue.py)
+    # run by `flask jobs worker`, and the page cache and rate limits default to the same Redis, so no
+    # app server keeps anything in its memory that another one needs. Unset: jobs run in-process.
+    REDIS_URL = _env("REDIS_URL")
+    REDIS_KEY_PREFIX = _env("REDIS_KEY_PREFIX", "ht:")        # page-cache and rate-limit keys
+    REDIS_TIMEOUT_SECONDS = float(_env("REDIS_TIMEOUT_SECONDS", "2"))
+    JOBS_QUEUE = _env("JOBS_QUEUE", "marketplace")          # the RQ queue's name
+    # A failing job is retried after these many seconds (one retry per entry), then kept as failed.
+    JOB_RETRY_DELAYS = [int(s) for s in _env_list("JOB_RETRY_DELAYS", ["10", "60", "300", "1800"])]
+    # A job running longer is stopped (and retried); a job whose worker died is taken again after this.
+    JOB_TIMEOUT_SECONDS = _env_int("JOB_TIMEOUT_SECONDS", 120)
+    JOB_FAILURE_TTL_SECONDS = _env_int("JOB_FAILURE_TTL_SECONDS", 30 * 24 * 3600)   # dead letters kept this long
+
+    # Observability (marketplace/core/observability.py)
+    LOG_FORMAT = _env("LOG_FORMAT", "text")                 # "json": one JSON object per line
+    METRICS_TOKEN = _env("METRICS_TOKEN")                   # /metrics wants "Authorization: Bearer <token>"
+    METRICS_ALLOW_IPS = _env_list("METRICS_ALLOW_IPS", [])  # ... or a client address in these networks
+    ERROR_REPORTER = _env("ERROR_REPORTER")                 # dotted path to report(exc, context)
+
     # Page cache for anonymous visitors of public listings. SimpleCache is per process;
-    # set CACHE_REDIS_URL to share it between gunicorn workers.
-    CACHE_TYPE = "RedisCache" if _env("CACHE_REDIS_URL") else _env("CACHE_TYPE", "SimpleCache")
-    CACHE_REDIS_URL = _env("CACHE_REDIS_URL")
+    # CACHE_REDIS_URL (default: REDIS_URL) shares it between gunicorn workers and hosts.
+    CACHE_REDIS_URL = _env("CACHE_REDIS_URL", REDIS_URL)
+    CACHE_TYPE = "RedisCache" if CACHE_REDIS_URL else _env("CACHE_TYPE", "SimpleCache")
+    CACHE_KEY_PREFIX = REDIS_KEY_PREFIX + "cache:"
     CACHE_DEFAULT_TIMEOUT = _env_int("CACHE_DEFAULT_TIMEOUT", 30)   # seconds a cached listing may be stale
 
     # Development and tests only (refused in production): an ISO-8601 UTC instant the
@@ -265,6 +289,9 @@ class TestingConfig(Config):
     OUTBOX_PUBLIC = False
     TRUSTED_HOSTS = None
     CACHE_TYPE = "NullCache"  # tests/tasks/test_listing_cache.py switches a real cache on
+    CACHE_REDIS_URL = None
+    REDIS_URL = None          # jobs in-process; tests/core/test_queue.py switches Redis on where it answers
+    LOG_FORMAT = "text"
     FAKE_NOW = None  # tests pin the clock per test (app.config), never from the environment
     STORAGE_BACKEND = "local"
     UPLOADS_DIR = str(Path(tempfile.gettempdir()) / f"marketplace-test-uploads-{os.getpid()}")
@@ -275,6 +302,7 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     APP_ENV = "production"
+    LOG_FORMAT = _env("LOG_FORMAT", "json")
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     FORCE_HTTPS = _env_bool("FORCE_HTTPS", True)

@@ -33,7 +33,8 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         if hasattr(config_class, "validate"):
             config_class.validate()
         app.config.from_object(config_class)
-    logging.basicConfig(level=logging.INFO)
+    from marketplace.core.observability import configure_logging
+    configure_logging(app)
     # Importing Alembic (through Flask-Migrate) logs its plugin setup at INFO on every command;
     # `db upgrade` still lists the revisions it applies (migrations/env.py).
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -53,7 +54,12 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     register_errorhandlers(app)
     from marketplace.moderation.access import register_second_factor_gate
     register_second_factor_gate(app)  # operators' powers outside /moderation need the second factor too
-    register_after_commit_mail(app)
+    from marketplace.core.observability import register_observability
+    register_observability(app)
+    from marketplace.core.queue import init_queue, register_request_hook
+    from marketplace.jobs import queued_jobs
+    init_queue(app, queued_jobs())
+    register_request_hook(app)   # in-process mode: jobs of a committed request run at its end, as mail did
     return app
 
 
@@ -138,6 +144,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.files.views import bp as files_bp
     from marketplace.messaging.views import bp as messaging_bp
     from marketplace.moderation.dispute_views import bp as disputes_bp
+    from marketplace.moderation.job_views import bp as job_console_bp
     from marketplace.moderation.metrics_views import bp as metrics_bp
     from marketplace.moderation.payment_views import bp as payment_attention_bp
     from marketplace.moderation.report_views import bp as reports_bp
@@ -156,7 +163,8 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (web_bp, accounts_bp, profiles_bp, outbox_bp, tasks_bp, bidding_bp, contracts_bp, engagements_bp,
                messaging_bp, notifications_bp, payments_bp, reviews_bp, reports_bp, moderation_bp, disputes_bp,
-               metrics_bp, payment_attention_bp, timesheets_bp, billing_bp, invoicing_bp, schedules_bp, files_bp):
+               metrics_bp, payment_attention_bp, timesheets_bp, billing_bp, invoicing_bp, schedules_bp, files_bp,
+               job_console_bp):
         app.register_blueprint(bp)
     from marketplace.api.pages import bp as api_tokens_bp
     from marketplace.webhooks.views import bp as webhooks_bp
@@ -223,14 +231,3 @@ def register_commands(app: Flask) -> None:
     for command in (create_operator_command, reset_second_factor_command, seed_skills_command, seed_demo_command, jobs_cli, ledger_cli):
         app.cli.add_command(command)
 
-
-def register_after_commit_mail(app: Flask) -> None:
-    @app.teardown_request
-    def _deliver_mail(exc):
-        # Mail queued during a request that committed goes out after the response is built.
-        if exc is None and g.pop("mail_pending", False):
-            from marketplace.outbox.services import deliver_queued
-            try:
-                deliver_queued()
-            except Exception:  # mail must never break a page
-                logging.getLogger(__name__).exception("mail delivery failed")

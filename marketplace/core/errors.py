@@ -181,6 +181,8 @@ def register_errorhandlers(app: Flask) -> None:
     def handle_unexpected(error: Exception):
         log.exception("Unhandled error on %s %s", request.method, request.path)
         db.session.rollback()
+        from marketplace.core.observability import report_error
+        report_error(error, path=request.path, endpoint=request.endpoint)
         return error_response(500, "We've been notified. Please try again in a moment.")
 
 

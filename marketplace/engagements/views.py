@@ -8,8 +8,8 @@ from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.core.requests import accepts_files
 from marketplace.engagements import services, transitions
 from marketplace.engagements.forms import NoteForm, OptionalNoteForm
+from marketplace.core.queue import enqueue
 from marketplace.extensions import db
-from marketplace.payments import executor
 from marketplace.payments import services as payments
 from marketplace.payments.gateway import GatewayError, get_gateway
 
@@ -143,7 +143,7 @@ def approve(engagement_id: int):
     _form_or_error(OptionalNoteForm())
     transfer = transitions.approve(current_user, engagement)
     db.session.commit()
-    executor.execute_for_engagement(engagement.id)
+    enqueue("payments.engagement", engagement_id=engagement.id)
     return _done(engagement.id, "Approved. The payment was released to the specialist."
                  if transfer.status != "awaiting_account" else
                  "Approved. The payment is released and will be sent as soon as the specialist connects "
@@ -167,7 +167,7 @@ def cancel(engagement_id: int):
     engagement = services.get_engagement_for(current_user, engagement_id)
     refund = transitions.cancel(current_user, engagement, _form_or_error(OptionalNoteForm()))
     db.session.commit()
-    executor.execute_for_engagement(engagement.id)
+    enqueue("payments.engagement", engagement_id=engagement.id)
     return _done(engagement.id, "Engagement cancelled." + (" The business is refunded in full." if refund else ""))
 
 

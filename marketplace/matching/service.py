@@ -237,6 +237,17 @@ def auto_invite(task: Task) -> int:
     return invited
 
 
+def auto_invite_task(task_id: int) -> int:
+    """The queued job behind auto_invite: a task that is still open for matching and has no invitations yet
+    (so running it twice invites nobody twice)."""
+    task = db.session.get(Task, task_id)
+    if task is None or task.status != TaskStatus.OPEN or task.hiring_mode != HiringMode.MATCH:
+        return 0
+    if db.session.scalar(select(Invitation.id).where(Invitation.task_id == task_id).limit(1)) is not None:
+        return 0
+    return auto_invite(task)
+
+
 # --- tasks for a specialist ---------------------------------------------------------------
 
 # "Recommended for you" reads the tasks sharing a specialist's skills, best covered first, this

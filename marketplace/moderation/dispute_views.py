@@ -11,10 +11,10 @@ from marketplace.core.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.core.forms import SingleLineField
 from marketplace.core.money import to_major
 from marketplace.engagements.services import get_engagement_for
+from marketplace.core.queue import enqueue
 from marketplace.extensions import db
 from marketplace.moderation import disputes
 from marketplace.moderation.access import operator_required, second_factor_passed
-from marketplace.payments import executor
 
 bp = Blueprint("disputes", __name__)
 
@@ -120,6 +120,6 @@ def operator_decide(engagement_id: int):
         flash(error.message, "warning")
         return redirect(url_for("disputes.operator_show", engagement_id=engagement_id))
     db.session.commit()
-    executor.execute_for_engagement(engagement_id)
+    enqueue("payments.engagement", engagement_id=engagement_id)
     flash("Dispute resolved. Both parties have been notified and the money is on its way.", "success")
     return redirect(url_for("disputes.operator_show", engagement_id=engagement_id))

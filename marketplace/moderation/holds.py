@@ -118,8 +118,8 @@ def _release_task(task) -> None:
                            .execution_options(synchronize_session=False))
         db.session.refresh(task)
         if task.hiring_mode == HiringMode.MATCH and not _has_invitations(task):
-            from marketplace.matching.service import auto_invite
-            auto_invite(task)
+            from marketplace.core.queue import enqueue
+            enqueue("matching.auto_invite", task_id=task.id)
     db.session.flush()
 
 

@@ -28,9 +28,11 @@ import logging
 from datetime import timedelta
 
 from blinker import Namespace
+from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
 from marketplace.core.money import format_money
+from marketplace.core.observability import PAYMENT_FAILURES
 from marketplace.core.time import utcnow
 from marketplace.engagements.models import Engagement
 from marketplace.extensions import db
@@ -42,7 +44,7 @@ from marketplace.payments.ledger import CASH, DISPUTES, PAYABLE, REFUNDS, Line
 from marketplace.payments.models import Charge, PayoutAccount, Refund, Transfer, TransferReversal
 
 log = logging.getLogger(__name__)
-STALE_AFTER = timedelta(minutes=10)
+STALE_AFTER = timedelta(minutes=10)   # default of PAYMENTS_SUBMITTING_LEASE_SECONDS
 MAX_ATTEMPTS = 8
 BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_CEILING = timedelta(hours=1)
@@ -66,7 +68,13 @@ def _due(model, now):
     return and_(model.attempts < MAX_ATTEMPTS,
                 or_(model.status == "pending",
                     (model.status == "retrying") & (model.next_attempt_at <= now),
-                    (model.status == "submitting") & (model.updated_at < now - STALE_AFTER)))
+                    (model.status == "submitting") & (model.updated_at < now - _stale_after())))
+
+
+def _stale_after() -> timedelta:
+    """A send left `submitting` by a process that died is taken again (same key) after this."""
+    seconds = current_app.config.get("PAYMENTS_SUBMITTING_LEASE_SECONDS")
+    return timedelta(seconds=seconds) if seconds else STALE_AFTER
 
 
 def _claim(model, row_id: int) -> bool:
@@ -95,6 +103,7 @@ def _failed(model, row_id: int, error: GatewayError) -> str:
     else:
         row.status = "refused"
     row.updated_at = utcnow()
+    PAYMENT_FAILURES.labels(kind=model.__tablename__, outcome=row.status).inc()
     db.session.flush()
     if row.status in ("stuck", "refused"):
         _tell_about_failure(row)

@@ -13,7 +13,8 @@ from flask_login import current_user, login_required
 from marketplace.core.errors import Forbidden
 from marketplace.core.money import to_major
 from marketplace.extensions import csrf, db, limiter
-from marketplace.payments import executor, services, webhooks
+from marketplace.core.queue import enqueue
+from marketplace.payments import services, webhooks
 from marketplace.payments.gateway import GatewayError, get_gateway, uses_stripe
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ def sandbox_checkout_submit(charge_id: int, outcome: str):
     if outcome == "pay":
         result = services.sandbox_pay(current_user, charge)
         db.session.commit()
-        executor.execute_for_engagement(charge.engagement_id)  # e.g. a refund of a late second payment
+        enqueue("payments.engagement", engagement_id=charge.engagement_id)  # e.g. a refund of a late second payment
         flash("Payment received (test mode). The money is held by the platform until you approve the work."
               if result == "funded" else "This payment was already recorded." if result == "already recorded"
               else "This engagement no longer needed funding, so the payment is refunded in full.",
@@ -137,7 +138,7 @@ def _run_due_transfers(ids: list[int] | None = None) -> None:
         ids = db.session.scalars(select(Transfer.id).where(Transfer.freelancer_id == current_user.id,
                                                            Transfer.status == "pending")).all()
     for transfer_id in ids:
-        executor.execute_transfer(transfer_id)
+        enqueue("payments.transfer", transfer_id=transfer_id)
 
 
 # --- payments and earnings ---------------------------------------------------------------------------
@@ -245,7 +246,7 @@ def _after_webhook(obj: dict) -> None:
     try:
         metadata = obj.get("metadata") or {}
         if str(metadata.get("engagement_id", "")).isdigit():
-            executor.execute_for_engagement(int(metadata["engagement_id"]))
+            enqueue("payments.engagement", engagement_id=int(metadata["engagement_id"]))
         if obj.get("object") == "account":
             from sqlalchemy import select
 
@@ -254,7 +255,7 @@ def _after_webhook(obj: dict) -> None:
             if account is not None:
                 for transfer_id in db.session.scalars(select(Transfer.id).where(
                         Transfer.freelancer_id == account.user_id, Transfer.status == "pending")).all():
-                    executor.execute_transfer(transfer_id)
+                    enqueue("payments.transfer", transfer_id=transfer_id)
     except Exception:
         db.session.rollback()
         log.exception("sending payments after a webhook failed; the scheduled job will retry")

@@ -248,8 +248,8 @@ def publish_task(actor: User, task: Task) -> None:
         hold("task", task, actor.id, reasons)
         return
     if task.hiring_mode == HiringMode.MATCH:
-        from marketplace.matching.service import auto_invite
-        auto_invite(task)
+        from marketplace.core.queue import enqueue
+        enqueue("matching.auto_invite", task_id=task.id)   # after the commit, off the request path
 
 
 def is_held(task: Task) -> bool:

@@ -70,4 +70,17 @@ def healthz():
     except SQLAlchemyError:
         db.session.rollback()
         return jsonify(status="error", database="error"), 503
-    return jsonify(status="ok", database="ok")
+    # Redis down is reported but keeps the instance in rotation: pages work (rate limits per worker, jobs
+    # recorded in the database for `jobs run-due`).
+    return jsonify(status="ok", database="ok", queue=_queue_health())
+
+
+def _queue_health() -> str:
+    from marketplace.core import queue
+    if not queue.uses_redis():
+        return "in-process"
+    try:
+        queue.redis_connection().ping()
+    except Exception:
+        return "unreachable"
+    return "ok"

@@ -204,6 +204,8 @@ def build_world() -> World:
         "attachment_id": attachment.id, "size": 64, "page": "terms",
         # The business's API token, webhook endpoint and one delivery of its log.
         "token_id": api_token.id, "endpoint_id": endpoint.id, "delivery_id": delivery.id,
+        # A dead-letter job (none exists: jobs run in-process in the tests).
+        "job_id": "00000000-0000-0000-0000-000000000000", "job_action": "retry",
     }
     world = World(users, ids)
     world.ids.update(free_task=free_task.id, awaiting=awaiting.id, disputed=disputed.id, ended=ended.id,

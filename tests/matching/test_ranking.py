@@ -10,6 +10,7 @@ from marketplace.accounts.models import AccountStatus
 from marketplace.bidding.models import Bid, Invitation
 from marketplace.core.errors import Conflict, Forbidden
 from marketplace.core.time import utcnow
+from marketplace.core import queue
 from marketplace.extensions import db
 from marketplace.matching.service import match_for_owner, rank_specialists, recommended_for
 from marketplace.notifications.models import Notification
@@ -147,6 +148,9 @@ def test_publishing_a_match_task_invites_the_top_specialists(app, task):
     draft = factories.create_task(task.business, status="draft", skills=TASK_SKILLS, languages=["es", "en"],
                                   channel="phone", hiring_mode="match")
     tasks.publish_task(task.business, draft)
+    assert db.session.scalar(select(func.count()).select_from(Invitation)) == 0   # not before the commit
+    db.session.commit()
+    assert queue.run_ready() == 1
     invited = db.session.scalars(select(Invitation).where(Invitation.task_id == draft.id)).all()
     assert len(invited) == app.config["MATCH_AUTO_INVITE"]
     assert all(inv.automatic for inv in invited)

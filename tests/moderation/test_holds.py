@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from marketplace.bidding.models import Bid, BidStatus, Invitation
 from marketplace.core.errors import Conflict
 from marketplace.core.time import utcnow
+from marketplace.core import queue
 from marketplace.extensions import db
 from marketplace.messaging import services as messaging
 from marketplace.messaging.models import Message, Thread
@@ -137,6 +138,9 @@ def test_releasing_a_held_match_task_sends_the_auto_invitations_then(app, busine
     assert db.session.scalar(invitations) == 0
 
     _decide(open_case_for("task", draft.id), operator, approve=True)
+    assert db.session.scalar(invitations) == 0   # queued: sent once the decision is committed
+    db.session.commit()
+    assert queue.run_ready() == 1
     assert db.session.scalar(invitations) == 3
     assert draft.published_at is not None and draft.is_visible_publicly
 
