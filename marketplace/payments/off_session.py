@@ -102,6 +102,10 @@ def charge_off_session(payable: Engagement) -> ChargeOutcome:
 
 
 def _charge(payable: Engagement, *, again: bool = True) -> ChargeOutcome:
+    # One runner at a time decides what to send for this payable: the row lock (PostgreSQL) is held until
+    # the intent row commits, so a second runner sees the first one's pending charge (and resends it under
+    # its key) or the payable funded, and never starts a second attempt that would charge the card twice.
+    db.session.execute(select(Engagement.id).where(Engagement.id == payable.id).with_for_update())
     db.session.refresh(payable)
     if payable.status != S.AWAITING_FUNDING:
         funded = transitions.funded_charge(payable)

@@ -120,6 +120,8 @@ def test_parallel_off_session_charges_of_one_invoice_fund_it_once(app, committed
     assert set(outcomes) <= {"succeeded", "pending"} and "succeeded" in outcomes
     db.session.expire_all()
     assert db.session.get(Engagement, payable_id).status == S.ACTIVE
+    # One attempt: a runner never starts a second one while the first is in flight or done.
+    assert db.session.scalar(select(func.count()).select_from(Charge).where(Charge.engagement_id == payable_id)) == 1
     assert db.session.scalar(select(func.count()).select_from(Charge).where(
         Charge.engagement_id == payable_id, Charge.status == "succeeded")) == 1
     assert db.session.scalar(select(func.count()).select_from(LedgerTransaction).where(
