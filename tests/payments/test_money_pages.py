@@ -52,7 +52,7 @@ def test_sandbox_journey_through_the_pages(client, login_as):
     login_as(e.freelancer)
     earnings = text(client.get("/earnings"))
     assert "$765.00 is waiting for you." in earnings and "Connect payout account" in earnings
-    assert "1000 basis points" in earnings and "$85.00" in earnings
+    assert "The platform fee is 10%" in earnings and "basis points" not in earnings and "$85.00" in earnings
     client.post("/payments/sandbox/onboarding", follow_redirects=True)
     earnings = text(client.get("/earnings"))
     assert "paid out" in earnings and "waiting for you" not in earnings
