@@ -86,7 +86,11 @@ def init_api(app: Flask) -> None:
     api.spec.components.parameter("IdempotencyKey", "header", IDEMPOTENCY_PARAMETER)
     api.spec.components.parameters["IdempotencyKey"]["name"] = "Idempotency-Key"
     for blueprint in resources.blueprints():
-        limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_limit_key)(blueprint)
+        if not getattr(blueprint, "_rate_limited", False):
+            # The limiter and the blueprints are module-level, shared by every app built in a process
+            # (tests build several): decorate once, or each app would add another limit to count.
+            limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_limit_key)(blueprint)
+            blueprint._rate_limited = True
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.bp)

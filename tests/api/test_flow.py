@@ -35,7 +35,6 @@ def test_post_publish_propose_accept(client, app):
     assert hired.status_code == 201, hired.json
     assert hired.json["status"] == "awaiting_funding"
     assert hired.json["funding_url"].endswith(f"/engagements/{hired.json['id']}")
-    engagement = Engagement.query if False else None  # noqa: F841 (the rows below are the proof)
     from marketplace.extensions import db
     assert db.session.scalar(select(Bid.status).where(Bid.id == proposal.json["id"])).value == "accepted"
     assert db.session.get(Task, task_id).filled_seats == 1
