@@ -263,6 +263,11 @@ class Config:
     WEBHOOK_TIMEOUT_SECONDS = _env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
     WEBHOOKS_ALLOW_PRIVATE_URLS = _env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", False)
 
+    # Flask-Compress: pages, styles and scripts are compressed (zstd/br/gzip as the browser accepts). JSON is
+    # left alone: API clients and their test transports read it as sent, and its bodies are small.
+    COMPRESS_MIMETYPES = ["text/html", "text/css", "text/plain", "text/javascript", "application/javascript",
+                          "image/svg+xml"]
+
     BOOTSTRAP_SERVE_LOCAL = True
     BOOTSTRAP_BOOTSWATCH_THEME = None
     SITE_NAME = _env("SITE_NAME", "Human Touch")
