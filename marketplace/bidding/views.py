@@ -160,16 +160,25 @@ def confirm_accept(bid_id: int):
     terms = services.quote(task, bid.amount, bid.estimated_hours)
     cur = task.currency
     from marketplace.core.money import format_money as money
-    price = (f"{money(bid.amount, cur)}/h × {bid.estimated_hours} h" if task.pricing.value == "hourly"
-             else money(bid.amount, cur))
+    fee_pct = '%g' % (terms.fee_bps / 100)
+    if task.pricing.value == "hourly":
+        # An hourly hire charges nothing up front: each finished week is invoiced to the saved card.
+        from marketplace.contracts.services import weekly_limit_for
+        limit = weekly_limit_for(bid.estimated_hours if bid.estimated_hours is not None else task.estimated_hours)
+        money_lines = [f"Their proposal: {money(bid.amount, cur)}/h, up to {limit // 60} h a week to start.",
+                       "Nothing is charged now: each finished week's logged hours are invoiced on Monday and "
+                       "charged to your saved card; you can dispute entries until the end of Friday, then they "
+                       "are paid.",
+                       f"{bid.freelancer.first_name} receives each invoice after the platform fee ({fee_pct}%)."]
+    else:
+        money_lines = [f"Their proposal: {money(bid.amount, cur)}, {money(terms.total, cur)} in all.",
+                       f"You fund {money(terms.total, cur)} next; the platform holds it until you approve the work.",
+                       f"{bid.freelancer.first_name} receives {money(terms.payout, cur)} after the platform fee "
+                       f"({fee_pct}%, {money(terms.fee, cur)})."]
     return render_template(
         "confirm.html", heading=f"Hire {bid.freelancer.full_name} for “{task.title}”?",
-        lines=[f"Their proposal: {price}, {money(terms.total, cur)} in all.",
-               f"You fund {money(terms.total, cur)} next; the platform holds it until you approve the work.",
-               f"{bid.freelancer.first_name} receives {money(terms.payout, cur)} after the platform fee "
-               f"({'%g' % (terms.fee_bps / 100)}%, {money(terms.fee, cur)}).",
-               "Hiring fills a seat on the task" + ("; other pending proposals are declined politely."
-                                                      if task.seats - task.filled_seats == 1 else ".")],
+        lines=money_lines + ["Hiring fills a seat on the task" + ("; other pending proposals are declined politely."
+                                                                  if task.seats - task.filled_seats == 1 else ".")],
         action=url_for("bidding.accept", bid_id=bid.id),
         hidden={"seen_amount": bid.amount, "seen_hours": bid.estimated_hours or ""},
         button="Accept and hire", back=url_for("tasks.show", task_id=task.id) + f"#bid-{bid.id}")

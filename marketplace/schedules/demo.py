@@ -58,6 +58,9 @@ def seed_coverage_schedule(business: User, lead: User, password: str) -> None:
     team = [lead] + [_specialist(*row, password, {zendesk: 4}) for row in DEMO_SHIFT_SPECIALISTS]
     # Not hired: whose stated weekend hours make them the first "Find specialists" answer for Saturdays.
     _specialist(*DEMO_WEEKEND_SPECIALIST, password, {zendesk: 5})
+    from marketplace.payments.saved_methods import has_saved_method, save_sandbox_card
+    if not has_saved_method(business.id):
+        save_sandbox_card(business, "succeeds")     # hourly contracts start (time can be logged) with a card
     for person in team:
         bid = Bid(task_id=task.id, freelancer_id=person.id, amount=2800, estimated_hours=20,
                   cover_note="Happy to hold regular shifts on your chat queue.", status="pending")

@@ -23,7 +23,7 @@ def _log_in(page, base: str, email: str) -> None:
     page.locator("#email").fill(email)
     page.locator("#password").fill(DEMO_PASSWORD)
     page.locator("main").get_by_role("button", name="Log in").click()
-    expect(page.locator("nav")).to_contain_text("Messages")
+    expect(page.get_by_role("navigation", name="Main navigation")).to_contain_text("Messages")
 
 
 def _check(page, base: str, paths: list[str], axe_source: str) -> None:
@@ -58,14 +58,16 @@ def test_business_pages_have_no_axe_violations(page, live_server, demo, axe_sour
                                "/notifications", "/messages", f"/messages/{demo['thread']}", "/payments",
                                "/engagements", f"/engagements/{demo['engagement']}",
                                f"/engagements/{demo['engagement']}/receipt", "/profile/edit",
-                               f"/freelancers/{demo['specialist']}", "/freelancers", "/account"], axe_source)
+                               f"/freelancers/{demo['specialist']}", "/freelancers", "/account", "/billing",
+                               "/account/tokens", f"/tasks/{demo['filled_task']}/schedule"], axe_source)
 
 
 def test_specialist_pages_have_no_axe_violations(page, live_server, demo, axe_source):
     _log_in(page, live_server, "freelancer@example.com")
     _check(page, live_server, ["/dashboard", "/tasks", f"/tasks/{demo['task']}", "/bids", "/invitations",
                                "/notifications", "/messages", f"/messages/{demo['thread']}", "/earnings",
-                               "/engagements", f"/engagements/{demo['engagement']}", "/profile/edit"], axe_source)
+                               "/engagements", f"/engagements/{demo['engagement']}", "/profile/edit",
+                               "/account/tokens", "/shifts/mine"], axe_source)
 
 
 def test_tasks_and_payments_fit_a_phone_screen(browser, live_server, demo, axe_source):

@@ -18,24 +18,12 @@ from datetime import date, timedelta
 import pytest
 
 from tests.e2e.conftest import REPO_ROOT, SERVER_ENV
+from tests.e2e.test_core_loop import _sign_up   # signs up and confirms the address through the outbox
 from tests.webhooks.receiver import Receiver
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (make install-dev)").expect
 
 pytestmark = pytest.mark.e2e
-
-PASSWORD = "copper kettle morning 58"
-
-
-def _sign_up(page, base: str, role_label: str, name: str) -> None:
-    page.goto(f"{base}/signup")
-    page.get_by_label(role_label).check()
-    page.locator("#full_name").fill(name)
-    page.locator("#email").fill(f"{name.split()[0].lower()}-{uuid.uuid4().hex[:8]}@example.com")
-    page.locator("#password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    expect(page.locator("main .alert").first).to_contain_text("Welcome")
-
 
 def _create_token(page, base: str, name: str) -> str:
     page.goto(f"{base}/account")

@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING
 import pytest
 from PIL import Image
 
+from tests.e2e.test_core_loop import _sign_up   # signs up and confirms the address through the outbox
+
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (make install-dev)").expect
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "copper kettle morning 58"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -30,22 +31,6 @@ def _image(path, colour) -> str:
     Image.new("RGB", (600, 400), colour).save(out, "JPEG")
     path.write_bytes(out.getvalue())
     return str(path)
-
-
-def _sign_up_and_confirm(page: Page, base: str, role_label: str, name: str) -> str:
-    email = f"{name.split()[0].lower()}-{uuid.uuid4().hex[:8]}@example.com"
-    page.goto(f"{base}/signup")
-    page.get_by_label(role_label).check()
-    page.locator("#full_name").fill(name)
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    expect(page.locator("main .alert").first).to_contain_text("Welcome")
-    page.goto(f"{base}/outbox/")
-    page.locator("a.list-group-item", has_text=f"to {email}").filter(has_text="Confirm your email address").click()
-    page.locator(".mail-body a[href*='/verify/']").click()
-    expect(page.locator("main .alert").first).to_contain_text("your email address is confirmed")
-    return email
 
 
 def _upload_avatar(page: Page, base: str, path: str, what: str) -> None:
@@ -69,7 +54,7 @@ def test_logo_photo_compare_proposals_and_attach_a_file(new_page, live_server: s
     title = f"Weekend chat cover {unique}"
 
     business = new_page()
-    _sign_up_and_confirm(business, live_server, "Hire support specialists", "Bea Lindqvist")
+    _sign_up(business, live_server, "Hire support specialists", "Bea Lindqvist")
     _upload_avatar(business, live_server, _image(tmp_path / "logo.jpg", (59, 47, 122)), "logo")
     business.goto(f"{live_server}/tasks/new")
     business.locator("#title").fill(title)
@@ -87,12 +72,12 @@ def test_logo_photo_compare_proposals_and_attach_a_file(new_page, live_server: s
     expect(business.locator("#about-client")).to_contain_text("About the client")
 
     with_photo = new_page()
-    _sign_up_and_confirm(with_photo, live_server, "Work as a support specialist", "Lucía Fernández")
+    _sign_up(with_photo, live_server, "Work as a support specialist", "Lucía Fernández")
     _upload_avatar(with_photo, live_server, _image(tmp_path / "me.jpg", (200, 120, 80)), "photo")
     _propose(with_photo, task_url, "850", "Eight years of weekend chat support.")
 
     initials_only = new_page()
-    _sign_up_and_confirm(initials_only, live_server, "Work as a support specialist", "Tom Becker")
+    _sign_up(initials_only, live_server, "Work as a support specialist", "Tom Becker")
     _propose(initials_only, task_url, "700", "I know Zendesk inside out.")
 
     # The business compares the two proposals side by side.

@@ -190,7 +190,12 @@ def test_hire_by_the_hour_save_a_card_log_a_week_invoice_charge_and_pay(new_page
     business = new_page()
     _log_in(business, base, "weekly-business@example.com")
     business.goto(f"{base}/tasks/{weekly_server['task']}")
-    business.get_by_role("button", name="Accept and hire").click()
+    business.locator("#proposals").get_by_role("link", name="Accept and hire…").click()
+    # The confirmation step names the hourly terms before anything happens.
+    step = business.get_by_test_id("confirm-step")
+    expect(step).to_contain_text("$30.00/h, up to 10 h a week")
+    expect(step).to_contain_text("Nothing is charged now")
+    step.get_by_role("button", name="Accept and hire").click()
     # No card on file yet: hiring sends the business to save one (sandbox test card).
     expect(business.get_by_role("heading", name="Billing")).to_be_visible()
     business.get_by_test_id("saved-card").get_by_role("button", name="Save a card").click()
@@ -268,6 +273,7 @@ def test_business_disputes_one_entry_and_an_operator_splits_it(new_page, dispute
     operator.locator("#refund").fill("120")
     operator.locator("#release").fill("360")
     operator.locator("#note").fill("The refund requests were not worked by the specialist.")
+    operator.locator("#confirm").check()       # the decision is final: the operator confirms the split
     operator.get_by_role("button", name="Resolve dispute").click()
     expect(operator.locator("main .alert").first).to_contain_text("Dispute resolved")
 

@@ -4,8 +4,10 @@ shows the gap; the business invites a specialist whose stated hours cover it; an
 time is logged from a shift with its hours filled in.
 
 The server's clock is pinned (FAKE_NOW) to next Monday 12:00 UTC, before Monday's 09:00 New York
-shift, then restarted on the same database pinned to Wednesday for the time entry. Accounts, the
-hourly task and the two proposals are made by a script; everything else goes through the pages.
+shift, then restarted on the same database pinned to Wednesday for the time entry. Accounts (with
+confirmed emails), the hourly task and the two proposals are made by a script; everything else goes
+through the pages, including the card the business saves after its first hourly hire (hourly contracts
+start, and time can be logged, only once the business has a card on file).
 """
 from __future__ import annotations
 
@@ -154,11 +156,25 @@ def test_business_builds_a_schedule_specialists_claim_one_drops_late_and_the_gap
     expect(business.locator("#blocks li")).to_have_count(3)
     expect(business.locator("[data-testid=coverage]")).to_have_text("0%")
 
-    # Hire both proposals from the task page.
+    # Hire both proposals from the task page, through the confirmation step. An hourly hire charges nothing
+    # up front; the business has no card yet, so the first hire sends it to save one (the sandbox test card),
+    # without which no time could be logged on the contracts.
     for name in ("Ana Pereira", "Ben Carter"):
         business.goto(f"{base}/tasks/{task_id}")
-        business.locator("#proposals > div > div", has_text=name).get_by_role("button", name="Accept and hire").click()
+        business.locator("#proposals .proposal-card", has_text=name).get_by_role("link", name="Accept and hire…").click()
+        confirm = business.get_by_test_id("confirm-step")
+        expect(confirm).to_contain_text(f"Hire {name}")
+        expect(confirm).to_contain_text("Nothing is charged now")
+        confirm.get_by_role("button", name="Accept and hire").click()
         expect(_flash(business)).to_contain_text("Hired!")
+        if name == "Ana Pereira":
+            expect(business.get_by_role("heading", name="Billing")).to_be_visible()
+            business.get_by_test_id("saved-card").get_by_role("button", name="Save a card").click()
+            business.get_by_role("button", name="Save a test card").click()
+            expect(business.get_by_test_id("saved-card")).to_contain_text("Visa ending 4242")
+        else:   # the card is on file: the second hire lands on its contract, which has started
+            expect(business).to_have_url(re.compile(r"/contracts/\d+$"))
+            expect(business.locator("#waiting-for-card")).to_have_count(0)
 
     ana = new_page()
     _log_in(ana, base, "ana@example.com")

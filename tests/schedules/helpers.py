@@ -4,8 +4,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 from marketplace.bidding.models import Bid
-from marketplace.engagements.hiring import accept_bid
+from marketplace.engagements.hiring import hire as hire_on_bid
 from marketplace.extensions import db
+from marketplace.payments.saved_methods import has_saved_method, save_sandbox_card
 from marketplace.profiles.models import FreelancerProfile
 from marketplace.schedules import blocks
 from tests import factories
@@ -23,14 +24,17 @@ def hourly_task(business=None, *, zone: str = "America/New_York", seats: int = 3
 
 
 def hire(task, specialist=None, *, zone: str = "UTC", rate: int = 2500):
-    """A specialist hired on the task (an active hourly contract), with a profile in `zone`."""
+    """A specialist hired on the task (an active hourly contract), with a profile in `zone`. The business
+    saves a test card first if it has none, as the hiring pages ask: an hourly contract starts with a card."""
     specialist = specialist or factories.create_freelancer()
     db.session.get(FreelancerProfile, specialist.id).timezone = zone
+    business = db.session.get(type(task.business), task.business_id)
+    if not has_saved_method(business.id):
+        save_sandbox_card(business, "succeeds")
     bid = Bid(task_id=task.id, freelancer_id=specialist.id, amount=rate, estimated_hours=20, cover_note="I can help.")
     db.session.add(bid)
     db.session.flush()
-    engagement = accept_bid(db.session.get(type(task.business), task.business_id), bid)
-    return specialist, engagement.contract
+    return specialist, hire_on_bid(business, bid)
 
 
 def weekly(weekday: int, start: str, end: str, *, seats: int = 1, channel: str = "chat") -> blocks.BlockInput:
