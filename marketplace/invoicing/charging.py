@@ -26,6 +26,7 @@ from marketplace.core.money import format_money
 from marketplace.core.time import app_now, as_utc
 from marketplace.engagements import transitions
 from marketplace.engagements.models import Engagement, EngagementStatus as S, PayableKind
+from marketplace.core import events
 from marketplace.extensions import db
 from marketplace.invoicing.closing import invoice_link
 from marketplace.invoicing.models import WeeklyInvoice
@@ -129,6 +130,10 @@ def settle_funded_payable(payable: Engagement, now: datetime) -> bool:
         notify(payable.business_id, "invoice_charged", f"Invoice for the week of {invoice.week:%d %b} paid",
                f"{format_money(payable.amount, payable.currency)} was charged. You can dispute entries until "
                f"{shown:%a %d %b %H:%M} UTC.", invoice_link(invoice))
+        events.publish("invoice.charged", [payable.business_id],
+                       {"invoice_id": invoice.id, "contract_id": invoice.contract_id, "engagement_id": payable.id,
+                        "week_start": invoice.week.isoformat(), "amount": payable.amount,
+                        "currency": payable.currency, "review_ends": shown.isoformat()})
         _resume_if_paid_up(invoice.contract, now)
         return True
     if payable.payable_kind == PayableKind.BONUS:
