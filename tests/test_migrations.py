@@ -196,13 +196,13 @@ def test_contracts_migration_refuses_to_fold_a_contract_with_several_milestones(
         db.engine.dispose()
 
 
-# --- 0018: faces, files and people search ---------------------------------------------------------------
+# --- 0019: faces, files and people search ---------------------------------------------------------------
 
 def _revision_before_search_text() -> str:
     import importlib.util
     from pathlib import Path
-    path = Path(__file__).resolve().parent.parent / "migrations" / "versions" / "0018_faces_files_and_search.py"
-    spec = importlib.util.spec_from_file_location("migration_0018", path)
+    path = Path(__file__).resolve().parent.parent / "migrations" / "versions" / "0019_faces_files_and_search.py"
+    spec = importlib.util.spec_from_file_location("migration_0019", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.down_revision
@@ -224,7 +224,7 @@ def test_search_text_is_filled_for_existing_profiles_and_removed_on_downgrade(fr
             conn.execute(text("INSERT INTO freelancer_skills (freelancer_id, skill_id, level) VALUES (1, 1, 3)"))
             conn.execute(text("INSERT INTO freelancer_languages (freelancer_id, language, proficiency) "
                               "VALUES (1, 'es', 'native')"))
-        upgrade(revision="0018")
+        upgrade(revision="0019")
         with db.engine.connect() as conn:
             search_text = conn.execute(text("SELECT search_text FROM freelancer_profiles")).scalar_one()
         assert all(word in search_text for word in ("maria fernandez", "calm chat support", "zendesk", "spanish"))

@@ -27,7 +27,7 @@ SORTS = {"recent": "Recently updated", "rating": "Best rated"}
 AVAILABILITY = {"10": "10+ hours a week", "20": "20+ hours a week", "30": "30+ hours a week",
                 "40": "Full time (40+ h)"}
 # Keyword search: each word (up to MAX_WORDS) must appear in the name, headline, skills or languages
-# (profiles/search_text.py). On PostgreSQL the trigram index of migration 0018 answers LIKE '%word%'
+# (profiles/search_text.py). On PostgreSQL the trigram index of migration 0019 answers LIKE '%word%'
 # for words of 3+ characters.
 MIN_WORD = 3
 MAX_WORDS = 4

@@ -64,7 +64,7 @@ class FreelancerProfile(db.Model):
     language_mask: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     channel_mask: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Name, headline, skill and language names, lower-cased, for the directory's keyword search
-    # (profiles/search_text.py; a trigram index on PostgreSQL, migration 0018).
+    # (profiles/search_text.py; a trigram index on PostgreSQL, migration 0019).
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)

@@ -1,7 +1,7 @@
 """The words the directory's keyword search looks in: name, headline, skills and languages, lower-cased.
 
 Kept on the profile row (freelancer_profiles.search_text) so one trigram index answers
-"contains this word" at 100k specialists (migration 0018); refreshed whenever the profile is saved.
+"contains this word" at 100k specialists (migration 0019); refreshed whenever the profile is saved.
 """
 from __future__ import annotations
 

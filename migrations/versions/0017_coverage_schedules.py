@@ -1,7 +1,7 @@
 """coverage schedules: schedule blocks, shifts, shift seats, drops, swaps and iCalendar feeds
 
-Revision ID: 0021
-Revises: 0014
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-11-29 09:40:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0021'
+revision = '0017'
 down_revision = '0016'
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """public API: personal access tokens, Idempotency-Key records; outgoing webhooks (endpoints, events, deliveries, attempts)
 
-Revision ID: 0019
-Revises: 0014
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-11-29 09:43:36.409085
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0019'
-down_revision = '0022'
+revision = '0021'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 

@@ -10,8 +10,8 @@ matching/service.candidate_ids, for a task in several languages, starts from the
 each language at a working level: freelancer_languages (language, proficiency, freelancer_id)
 answers that with an index-only scan instead of a scan of every profile's language mask.
 
-Revision ID: 0022
-Revises: 0014
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-11-29 10:00:00
 
 """
@@ -20,8 +20,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0022'
-down_revision = '0018'
+revision = '0020'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

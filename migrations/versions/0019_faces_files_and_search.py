@@ -7,8 +7,8 @@
   for existing profiles, kept up to date when a profile is saved); on PostgreSQL a pg_trgm GIN index on
   it answers the directory's keyword search (LIKE '%word%') at 100k specialists.
 
-Revision ID: 0018
-Revises: 0014
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-11-29 10:00:00
 
 """
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0018'
-down_revision = '0017'
+revision = '0019'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 

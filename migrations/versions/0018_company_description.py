@@ -1,7 +1,7 @@
 """company description: businesses describe their company on their profile
 
-Revision ID: 0017
-Revises: 0014
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-11-29 10:40:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0017'
-down_revision = '0021'
+revision = '0018'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
