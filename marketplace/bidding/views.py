@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from marketplace.bidding import services
 from marketplace.bidding.forms import ActionForm, BidForm, DeclineForm, InviteForm
 from marketplace.core.errors import DomainError, Forbidden
-from marketplace.core.forms import attach_error
+from marketplace.core.forms import attach_error, commit_or_refuse
 from marketplace.core.integers import MAX_ID, MAX_INT, parse_int
 from marketplace.core.money import parse_major, to_major
 from marketplace.core.query_args import QueryArgs
@@ -30,15 +30,8 @@ def place(task_id: int):
     task = tasks.get_task_for(current_user, task_id)
     form = BidForm()
     if form.validate_on_submit():
-        try:
-            bid = services.place_bid(current_user, task, **_terms(form))
-            db.session.commit()
-        except Forbidden:
-            raise  # not a specialist: the 403 page says why
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
+        done, bid = commit_or_refuse(lambda: services.place_bid(current_user, task, **_terms(form)), form)
+        if done:
             held = bid.moderation_status.value != "approved"
             flash("Proposal sent. It's under review by our team; the business will see it once it's approved." if held
                   else "Proposal sent. You'll be notified when the business answers.", "success")

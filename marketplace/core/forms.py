@@ -20,6 +20,28 @@ def attach_error(form: FlaskForm, error: DomainError, default_field: str | None 
         form.form_errors.append(error.message)
 
 
+def commit_or_refuse(action, form: FlaskForm | None = None, default_field: str | None = None):
+    """Run one service call and commit it. A refusal (DomainError) rolls back and is shown next to the
+    form's field, or flashed when there is no form; Forbidden still propagates to the 403 page.
+    Returns (True, what the call returned) or (False, None)."""
+    from flask import flash
+    from marketplace.core.errors import Forbidden
+    from marketplace.extensions import db
+    try:
+        result = action()
+        db.session.commit()
+    except Forbidden:
+        raise
+    except DomainError as error:
+        db.session.rollback()
+        if form is not None:
+            attach_error(form, error, default_field)
+        else:
+            flash(error.message, "danger")
+        return False, None
+    return True, result
+
+
 class RepeatedHiddenTag:
     """For forms whose hidden fields (the CSRF token) are rendered once per row of a page: a
     button per proposal, per flag, per engagement. The markup is the same every time within a

@@ -8,8 +8,8 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from marketplace.core.errors import DomainError, Forbidden, NotFound
-from marketplace.core.forms import attach_error
+from marketplace.core.errors import Forbidden, NotFound
+from marketplace.core.forms import commit_or_refuse
 from marketplace.core.integers import parse_int
 from marketplace.core.time import app_now
 from marketplace.extensions import db
@@ -79,15 +79,10 @@ def add_block(task_id: int):
     task = blocks.get_own_task(current_user, task_id)
     form = BlockForm()
     if form.validate_on_submit():
-        try:
-            block = blocks.add_block(current_user, task, _block_input(form), now=app_now())
-            db.session.commit()
-        except Forbidden:
-            raise
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
+        done, block = commit_or_refuse(
+            lambda: blocks.add_block(current_user, task, _block_input(form), now=app_now()),
+            form)
+        if done:
             flash(f"Added {block.label}.", "success")
             return redirect(url_for("schedules.task_schedule", task_id=task.id))
     task = blocks.get_own_task(current_user, task_id)
@@ -110,15 +105,10 @@ def edit_block(task_id: int, block_id: int):
     else:
         form = BlockForm()
         if form.validate_on_submit():
-            try:
-                blocks.edit_block(current_user, block, _block_input(form), now=app_now())
-                db.session.commit()
-            except Forbidden:
-                raise
-            except DomainError as error:
-                db.session.rollback()
-                attach_error(form, error)
-            else:
+            done, _ = commit_or_refuse(
+                lambda: blocks.edit_block(current_user, block, _block_input(form), now=app_now()),
+                form)
+            if done:
                 flash("Block changed; shifts that haven't started follow the new hours.", "success")
                 return redirect(url_for("schedules.task_schedule", task_id=task_id))
         task = blocks.get_own_task(current_user, task_id)
@@ -135,15 +125,8 @@ def remove_block(task_id: int, block_id: int):
     if not ActionForm().validate_on_submit():
         flash("Your form expired. Please try again.", "danger")
         return redirect(url_for("schedules.task_schedule", task_id=task_id))
-    try:
-        cancelled = blocks.remove_block(current_user, block, now=app_now())
-        db.session.commit()
-    except Forbidden:
-        raise
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-    else:
+    done, cancelled = commit_or_refuse(lambda: blocks.remove_block(current_user, block, now=app_now()))
+    if done:
         flash(f"Block removed; {cancelled} upcoming shift{'s' if cancelled != 1 else ''} cancelled "
               "(anyone holding one was told).", "success")
     return redirect(url_for("schedules.task_schedule", task_id=task_id))
@@ -158,15 +141,8 @@ def _shift_action(shift_id: int, form_class, action, success, *, back=None):
         flash(" ".join(e for errs in form.errors.values() for e in errs) or "Your form expired. Please try again.",
               "danger")
         return redirect(target)
-    try:
-        result = action(shift, form)
-        db.session.commit()
-    except Forbidden:
-        raise
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-    else:
+    done, result = commit_or_refuse(lambda: action(shift, form))
+    if done:
         flash(success(result) if callable(success) else success, "success")
     return redirect(target)
 
@@ -234,15 +210,8 @@ def answer_swap(swap_id: int, answer: str):
     if not ActionForm().validate_on_submit():
         flash("Your form expired. Please try again.", "danger")
         return redirect(url_for("schedules.my_shifts"))
-    try:
-        claims.answer_swap(current_user, swap, accept=answer == "accept", now=app_now())
-        db.session.commit()
-    except Forbidden:
-        raise
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-    else:
+    done, _ = commit_or_refuse(lambda: claims.answer_swap(current_user, swap, accept=answer == "accept", now=app_now()))
+    if done:
         flash("Swap confirmed: the shifts changed hands." if answer == "accept" else "Swap declined.", "success")
     return redirect(url_for("schedules.my_shifts"))
 

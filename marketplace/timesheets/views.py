@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from marketplace.core.errors import DomainError, Forbidden
-from marketplace.core.forms import attach_error
+from marketplace.core.errors import Forbidden
+from marketplace.core.forms import commit_or_refuse
 from marketplace.core.time import app_now
 from marketplace.extensions import db
 from marketplace.timesheets import services
@@ -132,15 +132,10 @@ def log(contract_id: int):
     contract = services.get_contract_for(current_user, contract_id)
     form = EntryForm()
     if form.validate_on_submit():
-        try:
-            entry = services.log_entry(current_user, contract, _entry_input(form), now=now)
-            db.session.commit()
-        except Forbidden:
-            raise
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error, default_field=None)
-        else:
+        done, entry = commit_or_refuse(
+            lambda: services.log_entry(current_user, contract, _entry_input(form), now=now),
+            form)
+        if done:
             flash(f"Logged {entry.minutes // 60}:{entry.minutes % 60:02d} h.", "success")
             return redirect(url_for("timesheets.show", contract_id=contract.id,
                                     week=week_start(entry.start).date().isoformat()))
@@ -165,15 +160,10 @@ def edit(contract_id: int, entry_id: int):
     else:
         form = EntryForm()
         if form.validate_on_submit():
-            try:
-                services.edit_entry(current_user, entry, _entry_input(form), now=now)
-                db.session.commit()
-            except Forbidden:
-                raise
-            except DomainError as error:
-                db.session.rollback()
-                attach_error(form, error)
-            else:
+            done, _ = commit_or_refuse(
+                lambda: services.edit_entry(current_user, entry, _entry_input(form), now=now),
+                form)
+            if done:
                 flash("Entry updated.", "success")
                 return redirect(url_for("timesheets.show", contract_id=contract.id,
                                         week=week_start(entry.start).date().isoformat()))
@@ -194,15 +184,8 @@ def delete(contract_id: int, entry_id: int):
     if not ConfirmForm().validate_on_submit():
         flash("Your form expired. Please try again.", "danger")
     else:
-        try:
-            services.delete_entry(current_user, entry, now=now)
-            db.session.commit()
-        except Forbidden:
-            raise
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
+        done, _ = commit_or_refuse(lambda: services.delete_entry(current_user, entry, now=now))
+        if done:
             flash("Entry deleted.", "success")
     return redirect(url_for("timesheets.show", contract_id=contract_id, week=week.date().isoformat()))
 
@@ -214,15 +197,10 @@ def change_limit(contract_id: int):
     contract = services.get_contract_for(current_user, contract_id)
     form = LimitForm()
     if form.validate_on_submit():
-        try:
-            services.set_next_weekly_limit(current_user, contract, form.minutes, now=now)
-            db.session.commit()
-        except Forbidden:
-            raise
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
+        done, _ = commit_or_refuse(
+            lambda: services.set_next_weekly_limit(current_user, contract, form.minutes, now=now),
+            form)
+        if done:
             flash("Weekly limit changed from next Monday 00:00 UTC; this week keeps its limit.", "success")
             return redirect(url_for("timesheets.show", contract_id=contract.id))
     contract = services.get_contract_for(current_user, contract_id)
