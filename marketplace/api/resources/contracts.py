@@ -4,10 +4,11 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from marketplace.api import paging
-from marketplace.api.resources.common import actor, after_commit
+from marketplace.api.resources.common import actor
 from marketplace.api.schemas import (ContractSchema, EngagementSchema, NoteInSchema, ReasonInSchema,
                                      RequiredReasonInSchema, ReviewInSchema, ReviewSchema, TimeEntrySchema)
 from marketplace.contracts import services as contracts
+from marketplace.core.queue import enqueue
 from marketplace.engagements import services as engagements
 from marketplace.engagements import transitions
 from marketplace.timesheets import services as timesheets
@@ -61,8 +62,8 @@ def _engagement(engagement_id: int):
 
 
 def _execute_payments(engagement_id: int) -> None:
-    from marketplace.payments import executor
-    after_commit(lambda: executor.execute_for_engagement(engagement_id))
+    """The refund or payout the change made due goes out after the commit, as from the pages."""
+    enqueue("payments.engagement", engagement_id=engagement_id)
 
 
 @blp.route("/engagements/<int:engagement_id>/deliver", methods=["POST"])
