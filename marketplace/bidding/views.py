@@ -197,9 +197,9 @@ def accept(bid_id: int):
         return _back_to_task(bid, "#proposals")
     if contract.is_fixed:
         return redirect(url_for("engagements.show", engagement_id=contract.payables[0].id))
-    from marketplace.invoicing.charging import has_saved_card, setup_url_for
-    if not has_saved_card(contract.business_id):
-        return redirect(setup_url_for(current_user))
+    from marketplace.payments.off_session import has_saved_method, setup_url
+    if not has_saved_method(contract.business_id):
+        return redirect(setup_url(current_user))
     return redirect(url_for("contracts.show", contract_id=contract.id))
 
 

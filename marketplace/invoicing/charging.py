@@ -31,24 +31,7 @@ from marketplace.extensions import db
 from marketplace.invoicing.closing import invoice_link
 from marketplace.invoicing.models import WeeklyInvoice
 from marketplace.notifications.services import notify
-
-
-def charge_payable(payable: Engagement):
-    """Charge an invoice or a bonus off-session with the business's saved card (helper of the payments
-    feature); returns its ChargeOutcome (status "succeeded" / "failed" / "requires_action")."""
-    from marketplace.payments.off_session import charge_off_session
-    return charge_off_session(payable)
-
-
-def has_saved_card(user_id: int) -> bool:
-    from marketplace.payments.saved_methods import has_saved_method
-    return has_saved_method(user_id)
-
-
-def setup_url_for(user) -> str:
-    """Where the business saves a card for off-session charges (Checkout in setup mode or the sandbox page)."""
-    from marketplace.payments.saved_methods import setup_url
-    return setup_url(user)
+from marketplace.payments.off_session import charge_off_session
 
 
 def _invoice_for(engagement_id: int) -> WeeklyInvoice | None:
@@ -70,7 +53,7 @@ def charge_invoice(invoice_id: int, now: datetime) -> str | None:
     db.session.refresh(payable)
     if payable.status != S.AWAITING_FUNDING:
         return "already funded"
-    outcome = charge_payable(payable)    # commits (the intent before the gateway call, then the outcome)
+    outcome = charge_off_session(payable)    # commits (the intent before the gateway call, then the outcome)
     db.session.refresh(payable)
     db.session.refresh(invoice)
     if payable.status != S.AWAITING_FUNDING:

@@ -13,7 +13,8 @@ from marketplace.core.money import parse_major
 from marketplace.core.time import app_now, as_utc
 from marketplace.extensions import db
 from marketplace.invoicing import services
-from marketplace.invoicing.charging import charge_payable, has_saved_card, settle_funded_payable
+from marketplace.invoicing.charging import settle_funded_payable
+from marketplace.payments.off_session import charge_off_session, has_saved_method
 from marketplace.invoicing.forms import BonusForm, ContractActionForm, DisputeEntriesForm
 from marketplace.timesheets.services import timezone_of
 from marketplace.timesheets.weeks import format_minutes, zone_named
@@ -26,7 +27,7 @@ def _billing_helpers():
     """For the contract page (hourly section) and the operator's dispute page."""
     def hourly_billing(contract):
         return {"invoices": services.invoices_of(contract), "bonuses": services.bonuses_of(contract),
-                "has_card": has_saved_card(contract.business_id),
+                "has_card": has_saved_method(contract.business_id),
                 "bonus_form": _bonus_form(), "action_form": ContractActionForm(formdata=None)}
     return {"hourly_billing": hourly_billing, "disputed_time_entries": services.disputed_lines,
             "invoice_for_payable": services.invoice_for_payable, "hours": format_minutes,
@@ -105,10 +106,10 @@ def add_bonus(contract_id: int):
         flash(error.message, "danger")
         return redirect(url_for("contracts.show", contract_id=contract_id, _anchor="bonuses"))
     db.session.commit()
-    if not has_saved_card(contract.business_id):
+    if not has_saved_method(contract.business_id):
         # No saved card: pay this one through Checkout, like a milestone.
         return redirect(url_for("engagements.show", engagement_id=bonus.id))
-    outcome = charge_payable(bonus)
+    outcome = charge_off_session(bonus)
     db.session.refresh(bonus)
     settle_funded_payable(bonus, app_now())
     db.session.commit()

@@ -16,7 +16,8 @@ from marketplace.engagements import transitions
 from marketplace.engagements.models import EngagementStatus as S
 from marketplace.extensions import db
 from marketplace.invoicing import services
-from marketplace.invoicing.charging import (charge_due_invoices, charge_payable, pause_unpaid, remind_review_closing,
+from marketplace.payments.off_session import charge_off_session
+from marketplace.invoicing.charging import (charge_due_invoices, pause_unpaid, remind_review_closing,
                                             settle_funded, settle_funded_payable)
 from marketplace.invoicing.closing import close_due_weeks
 from marketplace.invoicing.models import WeeklyInvoice
@@ -131,7 +132,7 @@ def simulate_quarter(n_contracts: int = 60, weeks: int = 13, seed: int = 11) -> 
             bonus = services.add_bonus(contract.business, contract,
                                        services.BonusData("Great week", rng.randrange(1_000, 20_000, 100)))
             db.session.commit()
-            outcome = charge_payable(bonus)
+            outcome = charge_off_session(bonus)
             db.session.refresh(bonus)
             if outcome.status != "succeeded":
                 saved_methods.save_sandbox_card(contract.business, "succeeds")
