@@ -183,9 +183,10 @@ def register_blueprints(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from marketplace.core import reference
-    from marketplace.core.money import format_money, to_major
+    from marketplace.core.money import format_money, format_percent, to_major
 
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["percent"] = format_percent
     app.jinja_env.filters["major"] = to_major
     from marketplace.core.options import option_tags
     app.jinja_env.globals["option_tags"] = option_tags

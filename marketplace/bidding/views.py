@@ -152,8 +152,8 @@ def confirm_accept(bid_id: int):
         return _back_to_task(bid, "#proposals")
     terms = services.quote(task, bid.amount, bid.estimated_hours)
     cur = task.currency
-    from marketplace.core.money import format_money as money
-    fee_pct = '%g' % (terms.fee_bps / 100)
+    from marketplace.core.money import format_money as money, format_percent
+    fee_pct = format_percent(terms.fee_bps)
     if task.pricing.value == "hourly":
         # An hourly hire charges nothing up front: each finished week is invoiced to the saved card.
         from marketplace.contracts.services import weekly_limit_for
@@ -162,12 +162,12 @@ def confirm_accept(bid_id: int):
                        "Nothing is charged now: each finished week's logged hours are invoiced on Monday and "
                        "charged to your saved card; you can dispute entries until the end of Friday, then they "
                        "are paid.",
-                       f"{bid.freelancer.first_name} receives each invoice after the platform fee ({fee_pct}%)."]
+                       f"{bid.freelancer.first_name} receives each invoice after the platform fee ({fee_pct})."]
     else:
         money_lines = [f"Their proposal: {money(bid.amount, cur)}, {money(terms.total, cur)} in all.",
                        f"You fund {money(terms.total, cur)} next; the platform holds it until you approve the work.",
                        f"{bid.freelancer.first_name} receives {money(terms.payout, cur)} after the platform fee "
-                       f"({fee_pct}%, {money(terms.fee, cur)})."]
+                       f"({fee_pct}, {money(terms.fee, cur)})."]
     return render_template(
         "confirm.html", heading=f"Hire {bid.freelancer.full_name} for “{task.title}”?",
         lines=money_lines + ["Hiring fills a seat on the task" + ("; other pending proposals are declined politely."

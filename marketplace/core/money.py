@@ -66,3 +66,8 @@ def split_fee(amount: int, fee_bps: int) -> tuple[int, int]:
     """(fee, payout) with fee + payout == amount."""
     fee = platform_fee(amount, fee_bps)
     return fee, amount - fee
+
+
+def format_percent(bps: int) -> str:
+    """A fee in basis points as people read it: 1000 -> "10%", 1250 -> "12.5%"."""
+    return f"{bps / 100:g}%"

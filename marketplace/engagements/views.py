@@ -118,7 +118,7 @@ def deliver(engagement_id: int):
 @login_required
 def confirm_approve(engagement_id: int):
     """The confirmation step before the held money is released to the specialist."""
-    from marketplace.core.money import format_money as money
+    from marketplace.core.money import format_money as money, format_percent
     engagement = services.get_engagement_for(current_user, engagement_id)
     if not services.page_view(current_user, engagement).can_review:
         flash("There is nothing to approve on this engagement now.", "warning")
@@ -128,7 +128,7 @@ def confirm_approve(engagement_id: int):
         "confirm.html", heading=f"Approve the work and release {money(engagement.amount, cur)}?",
         lines=[f"“{engagement.title}” with {engagement.freelancer.full_name} is marked complete.",
                f"{engagement.freelancer.first_name} receives {money(engagement.payout_amount, cur)}; the platform "
-               f"fee is {money(engagement.fee_amount, cur)} ({'%g' % (engagement.fee_bps / 100)}%).",
+               f"fee is {money(engagement.fee_amount, cur)} ({format_percent(engagement.fee_bps)}).",
                "Once released, the money can't be disputed or refunded through the platform."],
         action=url_for("engagements.approve", engagement_id=engagement.id), hidden={},
         button=f"Approve and release {money(engagement.amount, cur)}",

@@ -22,7 +22,12 @@ INFO_PAGES = {"terms": "Terms of service", "privacy": "Privacy", "help": "Help a
 
 @bp.get("/<any(terms, privacy, help, fees):page>")
 def info(page: str):
-    return render_template(f"web/pages/{page}.html", title=INFO_PAGES[page])
+    from flask import current_app
+    from marketplace.core.money import split_fee
+    # The fees page's worked example goes through the same fee rule as every payment.
+    _fee, example_payout = split_fee(100_000, current_app.config["PLATFORM_FEE_BPS"])
+    return render_template(f"web/pages/{page}.html", title=INFO_PAGES[page], example_amount=100_000,
+                           example_payout=example_payout)
 
 
 @bp.get("/dashboard")

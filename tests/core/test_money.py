@@ -32,3 +32,8 @@ def test_money_refuses_floats_and_unknown_currencies():
         Money(100, "XXX")
     assert str(Money(123456, "USD")) == "$1,234.56"
     assert format_money(-250, "EUR") == "-€2.50"
+
+
+def test_fees_read_as_percent_everywhere():
+    from marketplace.core.money import format_percent
+    assert format_percent(1000) == "10%" and format_percent(1250) == "12.5%" and format_percent(0) == "0%"
