@@ -260,7 +260,11 @@ class Deal(HttpUser):
         s.get("/tasks?q=billing", "/tasks?q=")
         s.submit(f"/tasks/{task_id}", "/tasks/<id>", rf"/tasks/{task_id}/bids", "POST /tasks/<id>/bids",
                  {"amount": "850", "cover_note": "Five years of calm billing support in chat."})
-        hired = b.submit(f"/tasks/{task_id}", "/tasks/<id>", r"/bids/\d+/accept", "POST /bids/<id>/accept")
+        # "Accept and hire…" opens a confirmation page (the terms and the price) holding the form.
+        accept = re.search(r'href="(/bids/\d+/accept)"', b.get(f"/tasks/{task_id}", "/tasks/<id>").text)
+        if not accept:
+            raise FlowError("no Accept and hire link on the task")
+        hired = b.submit(accept.group(1), "/bids/<id>/accept", r"/bids/\d+/accept", "POST /bids/<id>/accept")
         engagement = (re.search(r"/engagements/(\d+)$", hired.url or "")
                       or re.search(r'action="/engagements/(\d+)/fund"', hired.text))
         if not engagement:
@@ -276,7 +280,8 @@ class Deal(HttpUser):
                      "POST /messages/<id>", {"body": "Hello! Starting Saturday 9:00, summary on Sunday."})
         s.submit(f"/engagements/{eid}", "/engagements/<id>", rf"/engagements/{eid}/deliver",
                  "POST /engagements/<id>/deliver")
-        b.submit(f"/engagements/{eid}", "/engagements/<id>", rf"/engagements/{eid}/approve",
+        # "Approve and release…" opens a confirmation page too.
+        b.submit(f"/engagements/{eid}/approve", "/engagements/<id>/approve", rf"/engagements/{eid}/approve",
                  "POST /engagements/<id>/approve")
         stars = {"stars": "5", "listening": "5", "acknowledging": "4", "patience": "5", "positive_language": "5",
                  "follow_through": "4"}

@@ -191,35 +191,16 @@ def register_template_helpers(app: Flask) -> None:
     from marketplace.core.options import option_tags
     app.jinja_env.globals["option_tags"] = option_tags
 
+    from marketplace.core.urls import memoized_url_for
+    from marketplace.web.navigation import nav_badges
+
+    app.jinja_env.globals["url_for"] = memoized_url_for
+
     @app.context_processor
     def inject_globals():
         from marketplace.core.urls import public_url
-        return {"site_name": app.config["SITE_NAME"], "ref": reference, "nav_counts": _nav_counts,
-                "invitation_badge": _invitation_badge,
-                "failed_mail_count": _failed_mail_count, "public_url": public_url}
-
-
-def _failed_mail_count() -> int:
-    """Mail given up on, for the operators' navigation (called by base.html for operators only)."""
-    from marketplace.outbox.services import failed_count
-    return failed_count()
-
-
-def _nav_counts() -> dict[str, int]:
-    """Unread badges for the navigation; called by base.html only for logged-in users."""
-    from flask_login import current_user
-
-    from marketplace.messaging.services import unread_thread_count
-    from marketplace.notifications.services import unread_count
-    return {"notifications": unread_count(current_user), "messages": unread_thread_count(current_user)}
-
-
-def _invitation_badge() -> int:
-    """Invitations waiting for a specialist's answer; called by base.html for specialists only."""
-    from flask_login import current_user
-
-    from marketplace.showcase.dashboard import pending_invitation_count
-    return pending_invitation_count(current_user)
+        return {"site_name": app.config["SITE_NAME"], "ref": reference, "nav_badges": nav_badges,
+                "public_url": public_url}
 
 
 def register_commands(app: Flask) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import BigInteger, case, cast, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -257,16 +257,37 @@ def decline_pending_bids(task: Task, reason: str) -> int:
 
 # --- the business's side ---------------------------------------------------------------
 
-def bids_for_task(actor: User, task: Task) -> list[Bid]:
-    """The task's proposals for its owner: shortlisted first, then pending, cheapest, earliest."""
+PROPOSALS_PER_PAGE = 20
+
+
+def _owner_bids(actor: User, task: Task):
+    """The task's proposals as its owner sees them, in order: hired, then pending, then declined;
+    shortlisted first; cheapest (bid_total), earliest. Anyone but the owner: Forbidden."""
     if actor.id != task.business_id:
         raise Forbidden("Only the business that posted this task can see its proposals.")
-    status_order = {BidStatus.ACCEPTED: 0, BidStatus.PENDING: 1, BidStatus.DECLINED: 2}
-    bids = list(db.session.scalars(select(Bid).where(Bid.task_id == task.id, Bid.status != BidStatus.WITHDRAWN,
-                                                     Bid.moderation_status == ModerationStatus.APPROVED)
-                                   .options(selectinload(Bid.freelancer))))
-    return sorted(bids, key=lambda b: (status_order.get(b.status, 3), not b.shortlisted,
-                                       bid_total(task, b.amount, b.estimated_hours), b.created_at, b.id))
+    status_order = case({BidStatus.ACCEPTED: 0, BidStatus.PENDING: 1, BidStatus.DECLINED: 2}, value=Bid.status,
+                        else_=3)
+    total = (cast(Bid.amount, BigInteger) * func.coalesce(Bid.estimated_hours, 0)
+             if task.pricing == Pricing.HOURLY else Bid.amount)
+    return (select(Bid).where(Bid.task_id == task.id, Bid.status != BidStatus.WITHDRAWN,
+                              Bid.moderation_status == ModerationStatus.APPROVED)
+            .order_by(status_order, Bid.shortlisted.desc(), total, Bid.created_at, Bid.id)
+            .options(selectinload(Bid.freelancer)))
+
+
+def bids_for_task(actor: User, task: Task) -> list[Bid]:
+    """Every proposal on the task, for its owner, in the owner's order (_owner_bids)."""
+    return list(db.session.scalars(_owner_bids(actor, task)))
+
+
+def proposal_page(actor: User, task: Task, page: int, per_page: int = PROPOSALS_PER_PAGE):
+    """One page of the owner's proposals (a Flask-SQLAlchemy Pagination); a page past the last
+    gives the last page."""
+    statement = _owner_bids(actor, task)
+    result = db.paginate(statement, page=max(page, 1), per_page=per_page, error_out=False)
+    if result.pages and result.page > result.pages:
+        result = db.paginate(statement, page=result.pages, per_page=per_page, error_out=False)
+    return result
 
 
 def bids_of(actor: User) -> list[Bid]:

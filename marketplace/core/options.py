@@ -16,11 +16,29 @@ def _tags(choices: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str, str], .
     return tuple((value, f'<option value="{escape(value)}" ', f">{escape(text)}</option>") for value, text in choices)
 
 
+# The tags of the long lists the pages pass again and again (the skill list held in memory, the
+# reference dicts of languages, channels and time zones), by the identity of that list or dict:
+# turning 500 choices into a cache key on every request cost as much as rendering them.
+_BY_SOURCE: dict[int, tuple[object, tuple]] = {}
+
+
+def _tags_of(choices) -> tuple[tuple[str, str, str], ...]:
+    source = getattr(choices, "mapping", choices)    # dict.items() views: their dict
+    known = _BY_SOURCE.get(id(source))
+    if known is not None and known[0] is source:
+        return known[1]
+    tags = _tags(tuple((str(v), str(t)) for v, t in choices))
+    if isinstance(source, (list, tuple, dict)) and len(tags) > 20 and len(_BY_SOURCE) < 64:
+        _BY_SOURCE[id(source)] = (source, tags)     # the reference keeps the id from being reused
+    return tags
+
+
 def option_tags(choices, selected, any_label: str | None = None) -> Markup:
     """`choices`: (value, text) pairs; `selected` is compared as a string; `any_label` adds a
-    first option with the empty value."""
+    first option with the empty value. A long list or dict passed again must not have been
+    changed in place since (the skill index replaces its list when it reloads)."""
     chosen = "" if selected is None else str(selected)
     parts = [f'<option value="">{escape(any_label)}</option>'] if any_label else []
-    for value, head, tail in _tags(tuple((str(v), str(t)) for v, t in choices)):
+    for value, head, tail in _tags_of(choices):
         parts.append(head + ("selected" if value == chosen else "") + tail)
     return Markup("".join(parts))

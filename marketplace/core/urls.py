@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, request
+from flask import current_app, request, url_for
 
 
 def is_safe_redirect(target: str | None) -> bool:
@@ -30,3 +30,20 @@ def public_url(path: str) -> str:
     if not path.startswith("/") or path.startswith("//"):
         raise ValueError(f"not a path on this site: {path!r}")
     return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+
+
+def memoized_url_for(endpoint: str, **values) -> str:
+    """url_for for templates, remembering the links that never change: an endpoint without arguments
+    (the navigation's twenty-odd links on every page) or a static file. Every other call is url_for's."""
+    if endpoint.startswith(".") or values and (len(values) != 1 or not isinstance(values.get("filename"), str)):
+        return url_for(endpoint, **values)
+    key = (id(current_app.url_map), request.script_root, endpoint, values.get("filename"))
+    known = _URLS.get(key)
+    if known is None:
+        known = url_for(endpoint, **values)
+        if len(_URLS) < 1024:
+            _URLS[key] = known
+    return known
+
+
+_URLS: dict[tuple, str] = {}

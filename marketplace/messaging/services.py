@@ -91,7 +91,7 @@ def _visible_to(user_id: int):
 # --- counts ------------------------------------------------------------------------------
 
 @cache
-def _unread_thread_count_statement():
+def unread_thread_count_statement():
     """Built once per process (every signed-in page asks, for the navigation badge): building the
     expression again on each request cost more than running it."""
     unread = _unread_messages(bindparam("user_id")).subquery()
@@ -102,7 +102,7 @@ def unread_thread_count(user) -> int:
     """How many of the user's threads hold messages they haven't read; 0 for anonymous. One query."""
     if _is_anonymous(user):
         return 0
-    return db.session.scalar(_unread_thread_count_statement(), {"user_id": user.id}) or 0
+    return db.session.scalar(unread_thread_count_statement(), {"user_id": user.id}) or 0
 
 
 # --- threads -----------------------------------------------------------------------------

@@ -99,7 +99,7 @@ def _signature() -> str:
 # --- reading -----------------------------------------------------------------------------
 
 @cache
-def _unread_count_statement():
+def unread_count_statement():
     """Built once per process: every signed-in page asks (the navigation badge)."""
     return (select(func.count()).select_from(Notification)
             .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None)))
@@ -109,7 +109,7 @@ def unread_count(user) -> int:
     """Unread notifications of `user`; 0 for anonymous visitors. One query."""
     if _is_anonymous(user):
         return 0
-    return db.session.scalar(_unread_count_statement(), {"user_id": user.id}) or 0
+    return db.session.scalar(unread_count_statement(), {"user_id": user.id}) or 0
 
 
 def list_for(user: User, page: int, per_page: int = 20):

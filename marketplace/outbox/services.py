@@ -235,6 +235,10 @@ def deliver_queued(limit: int = 50, now: datetime | None = None) -> int:
     return sent
 
 
+def failed_count_statement():
+    """Mail given up on (the operators' navigation badge, web/navigation.py)."""
+    return select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "failed")
+
+
 def failed_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(OutboxMessage)
-                             .where(OutboxMessage.status == "failed")) or 0
+    return db.session.scalar(failed_count_statement()) or 0

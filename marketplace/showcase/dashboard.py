@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from marketplace.accounts.models import User
@@ -24,12 +25,18 @@ def month_start(now: datetime) -> datetime:
     return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
+@cache
+def pending_invitation_statement():
+    """Invitations to open tasks the specialist (the `user_id` parameter) hasn't answered; built
+    once per process, as every page of a specialist shows the count (web/navigation.py)."""
+    return (select(func.count(Invitation.id)).join(Task, Task.id == Invitation.task_id)
+            .where(Invitation.freelancer_id == bindparam("user_id"), Invitation.status == InvitationStatus.PENDING,
+                   Task.status == TaskStatus.OPEN))
+
+
 def pending_invitation_count(user: User) -> int:
-    """For the navigation badge: invitations to open tasks the specialist hasn't answered."""
-    return db.session.scalar(
-        select(func.count(Invitation.id)).join(Task, Task.id == Invitation.task_id)
-        .where(Invitation.freelancer_id == user.id, Invitation.status == InvitationStatus.PENDING,
-               Task.status == TaskStatus.OPEN)) or 0
+    """For the dashboard: invitations to open tasks the specialist hasn't answered."""
+    return db.session.scalar(pending_invitation_statement(), {"user_id": user.id}) or 0
 
 
 @dataclass

@@ -154,9 +154,12 @@ def show(task_id: int):
     context["client"] = client_facts(task.business, task.currency)
     if context["is_owner"]:
         from marketplace.showcase.proposals import compare
-        context["bids"] = bidding.bids_for_task(actor, task)
-        context["can_close"] = services.can_close(task, context["bids"])
-        context["proposal_facts"] = compare(task, context["bids"])
+        # Twenty proposals a page: a popular task gets hundreds, and every card costs a match score.
+        proposals = bidding.proposal_page(actor, task, bounded_int(request.args, "page", 1))
+        context["proposals"], context["bids"] = proposals, proposals.items
+        # Hired proposals sort first, so the first page holds one if there is any.
+        context["can_close"] = services.can_close(task, proposals.items if proposals.page == 1 else None)
+        context["proposal_facts"] = compare(task, proposals.items)
         context["invitations"] = bidding.invitations_on(actor, task)
         context["decline_form"] = DeclineForm()
     elif actor is not None and actor.is_freelancer:
