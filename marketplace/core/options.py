@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from markupsafe import Markup, escape
+from wtforms.widgets import html_params
 
 
 @lru_cache(maxsize=64)
@@ -42,3 +43,16 @@ def option_tags(choices, selected, any_label: str | None = None) -> Markup:
     for value, head, tail in _tags_of(choices):
         parts.append(head + ("selected" if value == chosen else "") + tail)
     return Markup("".join(parts))
+
+
+class OptionListSelect:
+    """A WTForms widget for a single <select> over a long list of (value, text) pairs (skills, time
+    zones): WTForms' own Select builds every <option> anew, which for a task form's eight skill menus
+    was most of the page's time. The tags come from option_tags; the field's value is selected."""
+
+    def __call__(self, field, **kwargs) -> Markup:
+        kwargs.setdefault("id", field.id)
+        if "required" not in kwargs and "required" in getattr(field, "flags", ()):
+            kwargs["required"] = True
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>"
+                      f"{option_tags(field.choices, field.data)}</select>")

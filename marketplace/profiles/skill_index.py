@@ -26,13 +26,17 @@ class SkillIndex:
     ids: dict[str, int]                  # slug -> id
     names: dict[int, str]                # id -> name
     options: list[tuple[str, str]]       # (slug, name), alphabetical, for filter menus
+    form_choices: list[tuple[str, str]]  # ("", "—") then (id, name) by kind and name, for the task form
     loaded_at: float
 
 
 def _load() -> SkillIndex:
-    rows = db.session.execute(select(Skill.id, Skill.slug, Skill.name).order_by(Skill.name)).all()
-    return SkillIndex(ids={slug: id_ for id_, slug, _ in rows}, names={id_: name for id_, _, name in rows},
-                      options=[(slug, name) for _, slug, name in rows], loaded_at=time.monotonic())
+    rows = db.session.execute(select(Skill.id, Skill.slug, Skill.name, Skill.kind).order_by(Skill.name)).all()
+    by_kind = sorted(rows, key=lambda row: (row.kind, row.name))
+    return SkillIndex(ids={row.slug: row.id for row in rows}, names={row.id: row.name for row in rows},
+                      options=[(row.slug, row.name) for row in rows],
+                      form_choices=[("", "—")] + [(str(row.id), row.name) for row in by_kind],
+                      loaded_at=time.monotonic())
 
 
 def skill_index() -> SkillIndex:

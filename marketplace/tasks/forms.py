@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from marketplace.core.forms import BoundedIntegerField, MinorUnits, SingleLineField
 from marketplace.core.integers import MAX_ID, parse_int
+from marketplace.core.options import OptionListSelect
 from marketplace.core.reference import CHANNELS, LANGUAGES, SKILL_LEVELS
 from marketplace.core.time import TIMEZONES
 from marketplace.profiles.forms import MultiCheckboxField
@@ -18,7 +19,7 @@ LEVEL_CHOICES = [(str(k), f"at least {v}") for k, v in SKILL_LEVELS.items()]
 
 
 class SkillRowForm(Form):
-    skill = SelectField("Skill", choices=[("", "—")], validators=[Optional()])
+    skill = SelectField("Skill", choices=[("", "—")], validators=[Optional()], widget=OptionListSelect())
     min_level = SelectField("Minimum level", choices=LEVEL_CHOICES, default="3", validators=[Optional()])
 
 
@@ -30,7 +31,7 @@ class TaskForm(FlaskForm):
                                 description="Who the customers are, what they need, tools, tone, and what good looks like.")
     channel = SelectField("Channel", choices=list(CHANNELS.items()))
     languages = MultiCheckboxField("Languages the specialist must speak", choices=list(LANGUAGES.items()))
-    timezone = SelectField("Time zone", choices=[(z, z) for z in TIMEZONES], default="UTC")
+    timezone = SelectField("Time zone", choices=[(z, z) for z in TIMEZONES], default="UTC", widget=OptionListSelect())
     work_hours_start = SelectField("Coverage from", choices=[(str(h), f"{h:02d}:00") for h in range(0, 24)],
                                    default="9")
     work_hours_end = SelectField("Coverage until", choices=[(str(h), f"{h:02d}:00") for h in range(1, 25)],
@@ -54,8 +55,8 @@ class TaskForm(FlaskForm):
     nice = FieldList(FormField(SkillRowForm), min_entries=NICE_ROWS, max_entries=NICE_ROWS)
     submit = SubmitField("Save draft")
 
-    def set_skill_choices(self, skills) -> None:
-        choices = [("", "—")] + [(str(s.id), s.name) for s in skills]
+    def set_skill_choices(self, choices: list[tuple[str, str]]) -> None:
+        """`choices`: (id, name) pairs with the empty choice first (skill_index().form_choices)."""
         for row in list(self.required) + list(self.nice):
             row.form.skill.choices = choices
 

@@ -11,7 +11,8 @@ from marketplace.core.forms import attach_error, bounded_int
 from marketplace.core.money import parse_major, to_major
 from marketplace.core.time import TIMEZONES
 from marketplace.extensions import cache, db
-from marketplace.profiles.services import all_skills, skill_options
+from marketplace.profiles.services import skill_options
+from marketplace.profiles.skill_index import skill_index
 from marketplace.tasks import search, services
 from marketplace.tasks.forms import NICE_ROWS, REQUIRED_ROWS, TaskForm
 
@@ -93,7 +94,7 @@ def _require_business():
 def new():
     _require_business()
     form = TaskForm()
-    form.set_skill_choices(all_skills())
+    form.set_skill_choices(skill_index().form_choices)
     if request.method == "GET":
         form.languages.data = ["en"]
         company = current_user.business_profile
@@ -120,7 +121,7 @@ def new():
 def edit(task_id: int):
     task = services.get_own_task(current_user, task_id)
     form = TaskForm(obj=task) if request.method == "GET" else TaskForm()
-    form.set_skill_choices(all_skills())
+    form.set_skill_choices(skill_index().form_choices)
     if request.method == "GET":
         form.budget.data = to_major(task.budget) if task.budget else None
         form.max_rate.data = to_major(task.max_rate) if task.max_rate else None
