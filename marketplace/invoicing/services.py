@@ -130,13 +130,33 @@ def dispute_entries(actor: User, invoice: WeeklyInvoice, entry_ids: list[int], r
 class BonusData:
     title: str
     amount: int | None    # minor units
+    # The bonus form's one-time key (None: no form, e.g. a script). The same key on the same contract
+    # means the same submit sent again (a double click, a resent request): one bonus, one charge.
+    key: str | None = None
 
 
-def add_bonus(actor: User, contract: Contract, data: BonusData) -> Engagement:
-    """The business adds a one-off bonus; it is funded (saved card or Checkout) and then released."""
+FORM_KEY_MAX = 64
+
+
+def bonus_with_key(contract_id: int, key: str) -> Engagement | None:
+    return db.session.scalar(select(Engagement).where(Engagement.contract_id == contract_id,
+                                                      Engagement.payable_kind == PayableKind.BONUS,
+                                                      Engagement.form_key == key))
+
+
+def add_bonus(actor: User, contract: Contract, data: BonusData) -> tuple[Engagement, bool]:
+    """The business adds a one-off bonus; it is funded (saved card or Checkout) and then released.
+
+    Returns (bonus, created). A key already used on this contract returns the bonus it added, with
+    created False: the caller must not charge it again. Two submits racing with one key: the contract
+    row lock serialises them (PostgreSQL), and the unique (contract, key) backs it up on both databases.
+    """
     _require_party(actor, contract)
     if actor.id != contract.business_id:
         raise Forbidden("Only the business on this contract can pay a bonus.")
+    key = (data.key or "").strip() or None
+    if key is not None and len(key) > FORM_KEY_MAX:
+        raise ValidationFailed("That form expired. Please reload the page and try again.", field="key")
     title = one_line(data.title or "")
     if not title:
         raise ValidationFailed("Give the bonus a short title.", field="title")
@@ -149,15 +169,26 @@ def add_bonus(actor: User, contract: Contract, data: BonusData) -> Engagement:
     if amount > limit:
         raise ValidationFailed(f"A bonus can be at most {format_money(limit, contract.currency)}.", field="amount")
     contract = lock_contract(contract.id)
+    if key is not None:
+        existing = bonus_with_key(contract.id, key)
+        if existing is not None:
+            return existing, False
     if contract.status == ContractStatus.ENDED and contract.kind == ContractKind.FIXED:
         raise Conflict("This contract has ended.")
-    bonus = _new_payable(actor, contract, f"Bonus: {title}"[:TITLE_MAX], amount, None,
-                         f"Bonus of {format_money(amount, contract.currency)} added by the business",
-                         kind=PayableKind.BONUS)
+    try:
+        bonus = _new_payable(actor, contract, f"Bonus: {title}"[:TITLE_MAX], amount, None,
+                             f"Bonus of {format_money(amount, contract.currency)} added by the business",
+                             kind=PayableKind.BONUS, form_key=key)
+    except Conflict:
+        # The same key inserted a moment earlier by a parallel submit (SQLite has no row lock).
+        existing = bonus_with_key(contract.id, key) if key is not None else None
+        if existing is None:
+            raise
+        return existing, False
     notify(contract.freelancer_id, "bonus_added", f"A bonus on “{contract.task.title}”",
            f"{actor.full_name} is paying you a bonus of {format_money(amount, contract.currency)}: {title}.",
            f"/contracts/{contract.id}")
-    return bonus
+    return bonus, True
 
 
 def over_limit_bonus(invoice: WeeklyInvoice) -> BonusData | None:
