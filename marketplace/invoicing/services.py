@@ -24,6 +24,7 @@ from marketplace.invoicing.closing import close_week, invoice_link, lock_contrac
 from marketplace.invoicing.models import InvoiceLine, WeeklyInvoice
 from marketplace.notifications.services import notify
 from marketplace.core.time import as_utc
+from marketplace.schedules.claims import release_contract_seats, released_note
 from marketplace.timesheets.services import contract_start
 from marketplace.timesheets.weeks import WEEK, amount_for_minutes, format_minutes, week_start
 
@@ -209,7 +210,8 @@ def _other(actor: User, contract: Contract) -> int:
 
 
 def pause_contract(actor: User, contract: Contract, *, now: datetime) -> Contract:
-    """Either side pauses an hourly contract: no new billable time until it is resumed."""
+    """Either side pauses an hourly contract: no new billable time until it is resumed, and no shifts: the
+    specialist's seats in shifts that haven't started open again (resuming doesn't give them back)."""
     _require_party(actor, contract)
     _require_hourly(contract)
     contract = lock_contract(contract.id)
@@ -218,9 +220,10 @@ def pause_contract(actor: User, contract: Contract, *, now: datetime) -> Contrac
     db.session.execute(update(Contract).where(Contract.id == contract.id, Contract.status == ContractStatus.ACTIVE)
                        .values(status=ContractStatus.PAUSED, paused_at=now).execution_options(synchronize_session=False))
     db.session.refresh(contract)
+    released = release_contract_seats(contract, now=now, reason="paused")
     notify(_other(actor, contract), "contract_paused", f"“{contract.task.title}” is paused",
-           f"{actor.full_name} paused the contract: no new time can be logged until it is resumed.",
-           f"/contracts/{contract.id}")
+           f"{actor.full_name} paused the contract: no new time can be logged until it is resumed."
+           + released_note(released), f"/contracts/{contract.id}")
     return contract
 
 
@@ -246,8 +249,9 @@ def resume_contract(actor: User, contract: Contract, *, now: datetime) -> Contra
 
 def end_hourly_contract(actor: User, contract: Contract, *, now: datetime) -> WeeklyInvoice | None:
     """Either side ends an hourly contract: the current week closes early (its invoice follows the
-    normal cycle: charged, reviewed until Friday, released) and the double-blind reviews open once a
-    payable of the contract is settled. Returns the early invoice (None if the week had nothing)."""
+    normal cycle: charged, reviewed until Friday, released), the specialist's seats in shifts that haven't
+    started open again, and the double-blind reviews open once a payable of the contract is settled.
+    Returns the early invoice (None if the week had nothing)."""
     _require_party(actor, contract)
     _require_hourly(contract)
     contract = lock_contract(contract.id)
@@ -265,8 +269,10 @@ def end_hourly_contract(actor: User, contract: Contract, *, now: datetime) -> We
                        .execution_options(synchronize_session=False))
     db.session.refresh(contract)
     early = close_week(contract, week_start(now), now=now, early=True) if week_start(now) >= week else None
+    released = release_contract_seats(contract, now=now, reason="ended")
     notify(_other(actor, contract), "contract_ended", f"“{contract.task.title}” has ended",
            f"{actor.full_name} ended the contract. This week's hours are invoiced as usual"
            + (f" ({format_money(early.amount, early.currency)})" if early and early.amount else "")
-           + "; you can review each other once a payment is settled.", f"/contracts/{contract.id}")
+           + "; you can review each other once a payment is settled." + released_note(released),
+           f"/contracts/{contract.id}")
     return early

@@ -148,7 +148,9 @@ def _contract_action(contract_id: int, action, done: str):
 @bp.post("/contracts/<int:contract_id>/pause")
 @login_required
 def pause(contract_id: int):
-    _contract_action(contract_id, services.pause_contract, "Contract paused: no new time can be logged.")
+    _contract_action(contract_id, services.pause_contract,
+                     "Contract paused: no new time can be logged, and any upcoming shifts the specialist held on "
+                     "this task are open again (resuming doesn't give them back).")
     return redirect(url_for("contracts.show", contract_id=contract_id))
 
 
@@ -163,7 +165,8 @@ def resume(contract_id: int):
 @login_required
 def end(contract_id: int):
     result = _contract_action(contract_id, services.end_hourly_contract,
-                              "Contract ended. This week's hours are invoiced as usual.")
+                              "Contract ended. This week's hours are invoiced as usual, and any upcoming shifts "
+                              "the specialist held on this task are open again.")
     if result is not None and not isinstance(result, Conflict) and getattr(result, "engagement_id", None):
         from marketplace.invoicing.charging import charge_invoice
         try:
