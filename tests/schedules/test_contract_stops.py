@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.contracts.models import ContractStatus
+from marketplace.core.errors import Forbidden
 from marketplace.extensions import db
 from marketplace.invoicing import services as billing
 from marketplace.notifications.models import Notification
@@ -29,7 +30,7 @@ def _holders(shift):
     return sorted(s.holder_id for s in shift.seat_rows if s.holder_id is not None)
 
 
-def _titles(user, kind):
+def _bodies(user, kind):
     return list(db.session.scalars(select(Notification.body).where(Notification.user_id == user.id,
                                                                    Notification.kind == kind)))
 
@@ -74,11 +75,11 @@ def _assert_released(task, ana, ben, tuesday, wednesday, fridays, swap):
     assert db.session.scalar(select(func.count()).select_from(ShiftDrop)) == 0
     # The business sees the gap: on the calendar, in the coverage and in its notifications.
     assert _fridays_open(task, fridays) == [f.id for f in fridays if f.start < NOW + timedelta(days=14)]
-    [note] = _titles(task.business, "shifts_released")
+    [note] = _bodies(task.business, "shifts_released")
     assert f"{len(fridays)} upcoming shifts" in note and ana.full_name in note
-    assert any("open again" in body for body in _titles(ben, "shift_open"))
+    assert any("open again" in body for body in _bodies(ben, "shift_open"))
     # Ana can't claim them back while the contract isn't active.
-    with pytest.raises(Exception):
+    with pytest.raises(Forbidden):
         claims.claim(ana, fridays[1], now=NOW)
 
 
@@ -87,7 +88,7 @@ def test_pausing_releases_the_specialists_future_shifts_only(rota):
     billing.pause_contract(task.business, contract, now=NOW)
     assert contract.status == ContractStatus.PAUSED
     _assert_released(task, ana, ben, tuesday, wednesday, fridays, swap)
-    [paused] = _titles(ana, "contract_paused")
+    [paused] = _bodies(ana, "contract_paused")
     assert f"The specialist's {len(fridays)} upcoming shifts are open again." in paused
     # Resuming doesn't give them back; Ana claims again like anyone else.
     billing.resume_contract(ana, contract, now=NOW + timedelta(hours=1))
@@ -101,7 +102,7 @@ def test_ending_releases_the_specialists_future_shifts_only(rota):
     billing.end_hourly_contract(ana, contract, now=NOW)
     assert contract.status == ContractStatus.ENDED
     _assert_released(task, ana, ben, tuesday, wednesday, fridays, swap)
-    [ended] = _titles(task.business, "contract_ended")
+    [ended] = _bodies(task.business, "contract_ended")
     assert f"The specialist's {len(fridays)} upcoming shifts are open again." in ended
 
 
@@ -109,10 +110,10 @@ def test_a_contract_without_shifts_pauses_and_ends_as_before():
     task = hourly_task()
     ana, contract = hire(task)
     billing.pause_contract(ana, contract, now=NOW)
-    [paused] = _titles(task.business, "contract_paused")
+    [paused] = _bodies(task.business, "contract_paused")
     assert "shift" not in paused
     billing.end_hourly_contract(ana, contract, now=NOW)
-    assert contract.status == ContractStatus.ENDED and _titles(task.business, "shifts_released") == []
+    assert contract.status == ContractStatus.ENDED and _bodies(task.business, "shifts_released") == []
 
 
 def test_the_business_sees_the_open_seats_on_its_calendar(client, login_as, app, monkeypatch, rota):
@@ -152,4 +153,4 @@ def test_a_contract_paused_for_an_unpaid_invoice_releases_its_future_shifts(app)
     assert contract.status == ContractStatus.PAUSED
     assert _holders(fridays[0]) == [ana.id]               # Friday 27 Nov is past by then
     assert all(_holders(friday) == [] for friday in fridays[1:])
-    assert any("upcoming shifts are open again" in body for body in _titles(ana, "contract_paused"))
+    assert any("upcoming shifts are open again" in body for body in _bodies(ana, "contract_paused"))
