@@ -234,3 +234,47 @@ def test_search_text_is_filled_for_existing_profiles_and_removed_on_downgrade(fr
         assert "avatar_token" not in {c["name"] for c in inspect(db.engine).get_columns("users")}
         assert "attachments" not in inspect(db.engine).get_table_names()
         db.engine.dispose()
+
+
+# --- 0022: the bonus form's one-time key --------------------------------------------------------------------
+
+def _insert_bonus(conn, eid: int, contract_id: int, task_id: int, freelancer: int, position: int, key):
+    conn.execute(text(
+        "INSERT INTO engagements (id, task_id, contract_id, payable_kind, title, position, business_id, freelancer_id, "
+        "amount, currency, fee_bps, fee_amount, payout_amount, status, created_at, updated_at, form_key) VALUES "
+        "(:id, :task, :contract, 'bonus', 'Bonus: thanks', :position, 1, :fl, 5000, 'USD', 1000, 500, 4500, "
+        "'awaiting_funding', :now, :now, :key)"),
+        {"id": eid, "task": task_id, "contract": contract_id, "position": position, "fl": freelancer, "now": _NOW,
+         "key": key})
+
+
+@pytest.mark.no_db_transaction
+def test_bonus_form_keys_are_unique_per_contract_and_dropped_on_downgrade(fresh_database_url):
+    from sqlalchemy.exc import IntegrityError
+    app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url, "TESTING": True, "TRUSTED_HOSTS": None})
+    with app.app_context():
+        upgrade(revision=BEFORE_CONTRACTS)
+        with db.engine.begin() as conn:
+            _seed_before_contracts(conn)
+        upgrade(revision="0021")
+        upgrade(revision="0022")
+        with db.engine.begin() as conn:
+            # Existing payables have no key; keyless bonuses may repeat, a key only once per contract.
+            assert _rows(conn, "SELECT COUNT(*) FROM engagements WHERE form_key IS NULL") == [(3,)]
+            _insert_bonus(conn, 40, 31, 11, 3, 2, None)
+            _insert_bonus(conn, 41, 31, 11, 3, 3, None)
+            _insert_bonus(conn, 42, 31, 11, 3, 4, "k-1")
+            _insert_bonus(conn, 43, 30, 10, 2, 2, "k-1")       # the same key on another contract
+        with pytest.raises(IntegrityError):
+            with db.engine.begin() as conn:
+                _insert_bonus(conn, 44, 31, 11, 3, 5, "k-1")
+        downgrade(revision="0021")
+        with db.engine.connect() as conn:
+            assert "form_key" not in {c["name"] for c in inspect(conn).get_columns("engagements")}
+            assert _rows(conn, "SELECT id, payable_kind FROM engagements WHERE id >= 40 ORDER BY id") == [
+                (40, "bonus"), (41, "bonus"), (42, "bonus"), (43, "bonus")]
+            assert _rows(conn, "SELECT engagement_id FROM payment_charges") == [(30,)]
+        upgrade()
+        with db.engine.connect() as conn:
+            assert _rows(conn, "SELECT COUNT(*) FROM engagements WHERE form_key IS NULL") == [(7,)]
+        db.engine.dispose()

@@ -140,8 +140,9 @@ def _clean(data: MilestoneData, currency: str, today: date) -> tuple[str, int, d
 
 
 def _new_payable(actor: User | None, contract: Contract, title: str, amount: int, due_on: date | None,
-                 note: str, kind: PayableKind = PayableKind.MILESTONE) -> Engagement:
-    """A new payable after the contract's others (actor None: the platform, e.g. the weekly close)."""
+                 note: str, kind: PayableKind = PayableKind.MILESTONE, form_key: str | None = None) -> Engagement:
+    """A new payable after the contract's others (actor None: the platform, e.g. the weekly close).
+    `form_key`: the one-time key of the form that asked for it, unique per contract (Conflict if taken)."""
     position = (db.session.scalar(select(func.max(Engagement.position))
                                   .where(Engagement.contract_id == contract.id)) or 0) + 1
     fee, payout = split_fee(amount, contract.fee_bps)
@@ -149,11 +150,11 @@ def _new_payable(actor: User | None, contract: Contract, title: str, amount: int
                            freelancer_id=contract.freelancer_id, payable_kind=kind,
                            title=title, due_on=due_on, position=position, amount=amount,
                            currency=contract.currency, fee_bps=contract.fee_bps, fee_amount=fee,
-                           payout_amount=payout, status=EngagementStatus.AWAITING_FUNDING)
+                           payout_amount=payout, status=EngagementStatus.AWAITING_FUNDING, form_key=form_key)
     try:
         with db.session.begin_nested():
             db.session.add(milestone)
-    except IntegrityError:   # the same position taken a moment earlier (SQLite has no row lock)
+    except IntegrityError:   # the same position (or form key) taken a moment earlier (SQLite has no row lock)
         raise Conflict("This contract has just changed. Please reload the page and try again.")
     db.session.add(EngagementEvent(engagement_id=milestone.id, actor_id=actor.id if actor else None,
                                    from_status=None, to_status=EngagementStatus.AWAITING_FUNDING.value,

@@ -46,6 +46,7 @@ class Engagement(db.Model):
     __tablename__ = "engagements"
     __table_args__ = (
         UniqueConstraint("contract_id", "position", name="uq_engagements_contract_position"),
+        UniqueConstraint("contract_id", "form_key", name="uq_engagements_contract_form_key"),
         CheckConstraint("position >= 1", name="position_positive"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("fee_amount >= 0 AND payout_amount >= 0 AND fee_amount + payout_amount = amount",
@@ -88,6 +89,9 @@ class Engagement(db.Model):
     # business is asked to pay it on-session. Cleared when the payable is funded. The reason is the
     # business's own affair: it lives on the failed Charge, never shown to the specialist.
     payment_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    # The one-time key of the page form that added this payable (the bonus form): a second submit of
+    # the same form finds this payable instead of adding and charging another. Empty otherwise.
+    form_key: Mapped[str | None] = mapped_column(String(64))
 
     contract: Mapped[Contract] = relationship(back_populates="payables")
     task: Mapped[Task] = relationship()

@@ -10,8 +10,9 @@
   through the usual approve -> ledger -> transfer path, minus the platform fee.
 - `remind_review_closing` (job): one notice to the business before an invoice's window closes.
 - `pause_unpaid` (job): an invoice still unpaid INVOICE_GRACE_HOURS after its charge failed pauses
-  the contract (no new billable time) and tells both sides; the hours stay on the invoice. Paying
-  it (on-session) resumes a contract that was paused for that reason and has nothing else overdue.
+  the contract (no new billable time; its shifts that haven't started are released) and tells both
+  sides; the hours stay on the invoice. Paying it (on-session) resumes a contract that was paused for
+  that reason and has nothing else overdue.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from marketplace.invoicing.closing import invoice_link
 from marketplace.invoicing.models import WeeklyInvoice
 from marketplace.notifications.services import notify
 from marketplace.payments.off_session import charge_off_session
+from marketplace.schedules.claims import release_contract_seats, released_note
 
 
 def _invoice_for(engagement_id: int) -> WeeklyInvoice | None:
@@ -193,9 +195,11 @@ def pause_unpaid(now: datetime | None = None) -> int:
         db.session.refresh(contract)
         if changed.rowcount == 1:
             paused += 1
+            released = release_contract_seats(contract, now=now, reason="paused")
             body = (f"The invoice for the week of {invoice.week:%d %b} "
                     f"({format_money(invoice.amount, invoice.currency)}) is still unpaid, so the contract is "
-                    "paused: no new time can be logged. The hours already worked stay on the invoice.")
+                    "paused: no new time can be logged. The hours already worked stay on the invoice."
+                    + released_note(released))
             notify(contract.business_id, "contract_paused", f"“{contract.task.title}” is paused: invoice unpaid",
                    body + " Pay the invoice to resume it.", invoice_link(invoice))
             notify(contract.freelancer_id, "contract_paused", f"“{contract.task.title}” is paused: invoice unpaid",

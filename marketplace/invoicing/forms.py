@@ -1,12 +1,16 @@
 """Hourly billing forms: shape only (invoicing/services.py checks the rules)."""
 from __future__ import annotations
 
+import secrets
+
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, SelectMultipleField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms import DecimalField, HiddenField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.core.forms import MinorUnits, coerce_id, single_line
+
+EXPIRED = "That form expired. Please reload the page and try again."
 
 
 class BonusForm(FlaskForm):
@@ -16,7 +20,14 @@ class BonusForm(FlaskForm):
                           validators=[InputRequired("Enter the bonus amount."),
                                       MinorUnits("0.01", "100000", message="Enter an amount above zero and at "
                                                                            "most $100,000.00.")])
+    # A one-time key, new each time the form is shown (`new_key`): submitting the same form twice
+    # (a double click) finds the bonus the first submit added instead of charging again.
+    key = HiddenField(validators=[Optional(), Length(max=64, message=EXPIRED),
+                                  Regexp(r"^[A-Za-z0-9_-]+$", message=EXPIRED)])
     submit = SubmitField("Pay bonus")
+
+    def new_key(self) -> None:
+        self.key.data = secrets.token_urlsafe(24)
 
 
 class DisputeEntriesForm(FlaskForm):

@@ -24,6 +24,7 @@ from marketplace.invoicing.closing import close_week, invoice_link, lock_contrac
 from marketplace.invoicing.models import InvoiceLine, WeeklyInvoice
 from marketplace.notifications.services import notify
 from marketplace.core.time import as_utc
+from marketplace.schedules.claims import release_contract_seats, released_note
 from marketplace.timesheets.services import contract_start
 from marketplace.timesheets.weeks import WEEK, amount_for_minutes, format_minutes, week_start
 
@@ -130,13 +131,33 @@ def dispute_entries(actor: User, invoice: WeeklyInvoice, entry_ids: list[int], r
 class BonusData:
     title: str
     amount: int | None    # minor units
+    # The bonus form's one-time key (None: no form, e.g. a script). The same key on the same contract
+    # means the same submit sent again (a double click, a resent request): one bonus, one charge.
+    key: str | None = None
 
 
-def add_bonus(actor: User, contract: Contract, data: BonusData) -> Engagement:
-    """The business adds a one-off bonus; it is funded (saved card or Checkout) and then released."""
+FORM_KEY_MAX = 64
+
+
+def bonus_with_key(contract_id: int, key: str) -> Engagement | None:
+    return db.session.scalar(select(Engagement).where(Engagement.contract_id == contract_id,
+                                                      Engagement.payable_kind == PayableKind.BONUS,
+                                                      Engagement.form_key == key))
+
+
+def add_bonus(actor: User, contract: Contract, data: BonusData) -> tuple[Engagement, bool]:
+    """The business adds a one-off bonus; it is funded (saved card or Checkout) and then released.
+
+    Returns (bonus, created). A key already used on this contract returns the bonus it added, with
+    created False: the caller must not charge it again. Two submits racing with one key: the contract
+    row lock serialises them (PostgreSQL), and the unique (contract, key) backs it up on both databases.
+    """
     _require_party(actor, contract)
     if actor.id != contract.business_id:
         raise Forbidden("Only the business on this contract can pay a bonus.")
+    key = (data.key or "").strip() or None
+    if key is not None and len(key) > FORM_KEY_MAX:
+        raise ValidationFailed("That form expired. Please reload the page and try again.", field="key")
     title = one_line(data.title or "")
     if not title:
         raise ValidationFailed("Give the bonus a short title.", field="title")
@@ -149,15 +170,26 @@ def add_bonus(actor: User, contract: Contract, data: BonusData) -> Engagement:
     if amount > limit:
         raise ValidationFailed(f"A bonus can be at most {format_money(limit, contract.currency)}.", field="amount")
     contract = lock_contract(contract.id)
+    if key is not None:
+        existing = bonus_with_key(contract.id, key)
+        if existing is not None:
+            return existing, False
     if contract.status == ContractStatus.ENDED and contract.kind == ContractKind.FIXED:
         raise Conflict("This contract has ended.")
-    bonus = _new_payable(actor, contract, f"Bonus: {title}"[:TITLE_MAX], amount, None,
-                         f"Bonus of {format_money(amount, contract.currency)} added by the business",
-                         kind=PayableKind.BONUS)
+    try:
+        bonus = _new_payable(actor, contract, f"Bonus: {title}"[:TITLE_MAX], amount, None,
+                             f"Bonus of {format_money(amount, contract.currency)} added by the business",
+                             kind=PayableKind.BONUS, form_key=key)
+    except Conflict:
+        # The same key inserted a moment earlier by a parallel submit (SQLite has no row lock).
+        existing = bonus_with_key(contract.id, key) if key is not None else None
+        if existing is None:
+            raise
+        return existing, False
     notify(contract.freelancer_id, "bonus_added", f"A bonus on “{contract.task.title}”",
            f"{actor.full_name} is paying you a bonus of {format_money(amount, contract.currency)}: {title}.",
            f"/contracts/{contract.id}")
-    return bonus
+    return bonus, True
 
 
 def over_limit_bonus(invoice: WeeklyInvoice) -> BonusData | None:
@@ -178,7 +210,8 @@ def _other(actor: User, contract: Contract) -> int:
 
 
 def pause_contract(actor: User, contract: Contract, *, now: datetime) -> Contract:
-    """Either side pauses an hourly contract: no new billable time until it is resumed."""
+    """Either side pauses an hourly contract: no new billable time until it is resumed, and no shifts: the
+    specialist's seats in shifts that haven't started open again (resuming doesn't give them back)."""
     _require_party(actor, contract)
     _require_hourly(contract)
     contract = lock_contract(contract.id)
@@ -187,9 +220,10 @@ def pause_contract(actor: User, contract: Contract, *, now: datetime) -> Contrac
     db.session.execute(update(Contract).where(Contract.id == contract.id, Contract.status == ContractStatus.ACTIVE)
                        .values(status=ContractStatus.PAUSED, paused_at=now).execution_options(synchronize_session=False))
     db.session.refresh(contract)
+    released = release_contract_seats(contract, now=now, reason="paused")
     notify(_other(actor, contract), "contract_paused", f"“{contract.task.title}” is paused",
-           f"{actor.full_name} paused the contract: no new time can be logged until it is resumed.",
-           f"/contracts/{contract.id}")
+           f"{actor.full_name} paused the contract: no new time can be logged until it is resumed."
+           + released_note(released), f"/contracts/{contract.id}")
     return contract
 
 
@@ -215,8 +249,9 @@ def resume_contract(actor: User, contract: Contract, *, now: datetime) -> Contra
 
 def end_hourly_contract(actor: User, contract: Contract, *, now: datetime) -> WeeklyInvoice | None:
     """Either side ends an hourly contract: the current week closes early (its invoice follows the
-    normal cycle: charged, reviewed until Friday, released) and the double-blind reviews open once a
-    payable of the contract is settled. Returns the early invoice (None if the week had nothing)."""
+    normal cycle: charged, reviewed until Friday, released), the specialist's seats in shifts that haven't
+    started open again, and the double-blind reviews open once a payable of the contract is settled.
+    Returns the early invoice (None if the week had nothing)."""
     _require_party(actor, contract)
     _require_hourly(contract)
     contract = lock_contract(contract.id)
@@ -234,8 +269,10 @@ def end_hourly_contract(actor: User, contract: Contract, *, now: datetime) -> We
                        .execution_options(synchronize_session=False))
     db.session.refresh(contract)
     early = close_week(contract, week_start(now), now=now, early=True) if week_start(now) >= week else None
+    released = release_contract_seats(contract, now=now, reason="ended")
     notify(_other(actor, contract), "contract_ended", f"“{contract.task.title}” has ended",
            f"{actor.full_name} ended the contract. This week's hours are invoiced as usual"
            + (f" ({format_money(early.amount, early.currency)})" if early and early.amount else "")
-           + "; you can review each other once a payment is settled.", f"/contracts/{contract.id}")
+           + "; you can review each other once a payment is settled." + released_note(released),
+           f"/contracts/{contract.id}")
     return early

@@ -42,6 +42,7 @@ def local_time(instant: datetime, zone: str, fmt: str = "%a %d %b %H:%M") -> str
 
 def _bonus_form() -> BonusForm:
     form = BonusForm(formdata=None)
+    form.new_key()
     if request.args.get("bonus_title"):
         form.title.data = request.args.get("bonus_title", "")[:100]
     try:
@@ -99,13 +100,18 @@ def add_bonus(contract_id: int):
                 flash(message, "danger")
         return redirect(url_for("contracts.show", contract_id=contract_id, _anchor="bonuses"))
     try:
-        bonus = services.add_bonus(current_user, contract, services.BonusData(form.title.data or "",
-                                                                             parse_major(form.amount.data)))
+        bonus, created = services.add_bonus(current_user, contract,
+                                            services.BonusData(form.title.data or "", parse_major(form.amount.data),
+                                                               key=form.key.data or None))
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "danger")
         return redirect(url_for("contracts.show", contract_id=contract_id, _anchor="bonuses"))
     db.session.commit()
+    if not created:
+        # The same form sent again (a double click): the first submit added and is paying this bonus.
+        flash("This bonus form was already sent: here is the bonus it added. Nothing more was charged.", "info")
+        return redirect(url_for("engagements.show", engagement_id=bonus.id))
     if not has_saved_method(contract.business_id):
         # No saved card: pay this one through Checkout, like a milestone.
         return redirect(url_for("engagements.show", engagement_id=bonus.id))
@@ -142,7 +148,9 @@ def _contract_action(contract_id: int, action, done: str):
 @bp.post("/contracts/<int:contract_id>/pause")
 @login_required
 def pause(contract_id: int):
-    _contract_action(contract_id, services.pause_contract, "Contract paused: no new time can be logged.")
+    _contract_action(contract_id, services.pause_contract,
+                     "Contract paused: no new time can be logged, and any upcoming shifts the specialist held on "
+                     "this task are open again (resuming doesn't give them back).")
     return redirect(url_for("contracts.show", contract_id=contract_id))
 
 
@@ -157,7 +165,8 @@ def resume(contract_id: int):
 @login_required
 def end(contract_id: int):
     result = _contract_action(contract_id, services.end_hourly_contract,
-                              "Contract ended. This week's hours are invoiced as usual.")
+                              "Contract ended. This week's hours are invoiced as usual, and any upcoming shifts "
+                              "the specialist held on this task are open again.")
     if result is not None and not isinstance(result, Conflict) and getattr(result, "engagement_id", None):
         from marketplace.invoicing.charging import charge_invoice
         try:

@@ -13,7 +13,12 @@ Rules, in one place:
   specialists and the business are told the seat is open again;
 - a swap is offered by one holder for another holder's seat on the same task and takes
   effect when the second one confirms, if both still hold their seats and neither ends
-  up with overlapping shifts.
+  up with overlapping shifts;
+- a paused or ended contract can't work shifts: its seats in shifts that haven't started
+  open again (`release_contract_seats`, in the transaction that pauses or ends it). A seat
+  is taken or swapped only under a share lock of the active contract it is held through,
+  so a claim in flight either commits before the pause or end (which then releases it) or
+  waits for it and finds the contract no longer active.
 Functions take `now` and only flush.
 """
 from __future__ import annotations
@@ -21,7 +26,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -46,11 +51,13 @@ def get_shift(shift_id: int) -> Shift:
     return shift
 
 
-def hiring_contract(task_id: int, user_id: int) -> Contract | None:
-    """The user's active hourly contract on the task, if any."""
-    return db.session.scalar(select(Contract).where(
+def hiring_contract(task_id: int, user_id: int, *, lock: bool = False) -> Contract | None:
+    """The user's active hourly contract on the task, if any. `lock`: share-locked until the transaction ends
+    (PostgreSQL), so it can't be paused or ended while a seat is given through it."""
+    stmt = select(Contract).where(
         Contract.task_id == task_id, Contract.freelancer_id == user_id, Contract.kind == ContractKind.HOURLY,
-        Contract.status == ContractStatus.ACTIVE).order_by(Contract.id).limit(1))
+        Contract.status == ContractStatus.ACTIVE).order_by(Contract.id).limit(1)
+    return db.session.scalar(stmt.with_for_update(read=True) if lock else stmt)
 
 
 def hired_specialists(task_id: int) -> list[User]:
@@ -125,7 +132,7 @@ def _take_seat(shift: Shift, user_id: int, contract: Contract, now: datetime, *,
 
 def claim(actor: User, shift: Shift, *, now: datetime) -> ShiftSeat:
     """The actor (a hired specialist) takes an open seat of the shift."""
-    contract = hiring_contract(shift.task_id, actor.id)
+    contract = hiring_contract(shift.task_id, actor.id, lock=True)
     if contract is None:
         raise Forbidden("Only specialists with an active hourly contract on this task can claim its shifts.")
     _check_open(shift, now)
@@ -160,7 +167,7 @@ def assign(actor: User, shift: Shift, specialist_id: int, *, now: datetime) -> S
     """The task's business gives an open seat to one of its hired specialists."""
     if actor.id != shift.task.business_id:
         raise Forbidden("Only the business that posted this task can assign its shifts.")
-    contract = hiring_contract(shift.task_id, specialist_id)
+    contract = hiring_contract(shift.task_id, specialist_id, lock=True)
     if contract is None:
         raise ValidationFailed("Choose a specialist with an active hourly contract on this task.",
                                field="specialist_id")
@@ -218,6 +225,54 @@ def drop(actor: User, shift: Shift, *, now: datetime) -> ShiftDrop:
     return record
 
 
+# ---------------------------------------------------------------- a contract that stops
+
+def release_contract_seats(contract: Contract, *, now: datetime, reason: str) -> list[Shift]:
+    """The contract was paused or ended (`reason`: "paused", "ended"), so it can't work shifts: the seats its
+    specialist holds through it in shifts starting after `now` open again, and pending swaps of those seats
+    are called off. A shift already under way (or past) stays theirs. The business and the other hired
+    specialists are told. Not a drop: it doesn't count against the specialist's record. Only flushes;
+    returns the shifts whose seat was released, earliest first."""
+    seats = db.session.scalars(
+        select(ShiftSeat).join(Shift, Shift.id == ShiftSeat.shift_id)
+        .where(ShiftSeat.contract_id == contract.id, Shift.starts_at > now, Shift.cancelled_at.is_(None))
+        .options(selectinload(ShiftSeat.shift).selectinload(Shift.task))).all()
+    if not seats:
+        return []
+    seat_ids = [seat.id for seat in seats]
+    db.session.execute(
+        update(ShiftSeat).where(ShiftSeat.id.in_(seat_ids), ShiftSeat.contract_id == contract.id)
+        .values(holder_id=None, contract_id=None, claimed_at=None, reminded_at=None, followup_sent_at=None,
+                missed_at=None, assigned_by_business=False)
+        .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(ShiftSwap).where(ShiftSwap.status == "pending",
+                                or_(ShiftSwap.from_seat_id.in_(seat_ids), ShiftSwap.to_seat_id.in_(seat_ids)))
+        .values(status="cancelled", decided_at=now).execution_options(synchronize_session=False))
+    for seat in seats:
+        db.session.expire(seat)
+    shifts = sorted({seat.shift for seat in seats}, key=lambda shift: shift.start)
+    task, first = shifts[0].task, shifts[0]
+    person = db.session.get(User, contract.freelancer_id)
+    count = f"{len(shifts)} upcoming shift{'s' if len(shifts) != 1 else ''}"
+    notify(task.business_id, "shifts_released", f"{count} open again: {task.title}",
+           f"The contract with {person.full_name} was {reason}, so their {count} (from {describe_shift(first)}) "
+           "are open again. Assign another hired specialist or find one for the open hours.",
+           f"/tasks/{task.id}/schedule?week={first.local_date.isoformat()}")
+    for other in hired_specialists(task.id):
+        if other.id != contract.freelancer_id:
+            notify(other, "shift_open", f"Shifts opened up: {task.title}",
+                   f"{count} (from {describe_shift(first)}) are open again. Claim a seat if you can cover it.",
+                   "/shifts/mine")
+    return shifts
+
+
+def released_note(shifts: list[Shift]) -> str:
+    """A sentence for the pause/end notices: how many shifts `release_contract_seats` opened ("" for none)."""
+    n = len(shifts)
+    return f" The specialist's {n} upcoming shift{'s are' if n != 1 else ' is'} open again." if n else ""
+
+
 # ---------------------------------------------------------------- swaps
 
 def offer_swap(actor: User, my_shift: Shift, their_seat_id: int, *, now: datetime) -> ShiftSwap:
@@ -273,8 +328,8 @@ def answer_swap(actor: User, swap: ShiftSwap, *, accept: bool, now: datetime) ->
     give, take = swap.to_seat, swap.from_seat     # the counterpart gives `to_seat`, takes `from_seat`
     for shift in (give.shift, take.shift):
         _check_open(shift, now)
-    requester_contract = hiring_contract(give.shift.task_id, swap.requester_id)
-    my_contract = hiring_contract(take.shift.task_id, actor.id)
+    requester_contract = hiring_contract(give.shift.task_id, swap.requester_id, lock=True)
+    my_contract = hiring_contract(take.shift.task_id, actor.id, lock=True)
     if requester_contract is None or my_contract is None:
         raise Conflict("One of you no longer has an active contract on this task.")
     for person in sorted((swap.requester_id, actor.id)):

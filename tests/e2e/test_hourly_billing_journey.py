@@ -239,6 +239,26 @@ def test_hire_by_the_hour_save_a_card_log_a_week_invoice_charge_and_pay(new_page
     expect(specialist.locator("main")).to_contain_text("$270.00")
     assert "ledger check: OK" in _flask(weekly_server["env"], "ledger", "check")
 
+    # The bonus form sent twice (a double click whose first request is already on its way) pays one bonus:
+    # the form's one-time key makes the second submit show the bonus the first one added.
+    business.goto(f"{base}{contract_url}")
+    business.locator("#bonuses summary").click()
+    business.locator("#bonus-title").fill("Outage day")
+    business.locator("#bonus-amount").fill("25.00")
+    form = business.locator("#bonuses form")
+    action = base + form.get_attribute("action")
+    fields = {field.get_attribute("name"): field.get_attribute("value") or ""
+              for field in form.locator("input[type=hidden]").all()}
+    fields.update({"title": "Outage day", "amount": "25.00"})
+    business.get_by_role("button", name="Pay bonus").click()
+    expect(business.locator(".alert-success")).to_contain_text("Bonus paid with your saved card")
+    again = business.request.post(action, form=fields)       # the same form, sent again with the same cookies
+    assert again.ok and "Nothing more was charged" in again.text()
+    business.goto(f"{base}{contract_url}")
+    expect(business.locator("#bonuses .bonus")).to_have_count(1)
+    expect(business.locator("#bonuses .bonus").first).to_have_attribute("data-status", "completed")
+    assert "ledger check: OK" in _flask(weekly_server["env"], "ledger", "check")
+
 
 def test_business_disputes_one_entry_and_an_operator_splits_it(new_page, dispute_server):
     base = dispute_server["base"]

@@ -129,8 +129,8 @@ def simulate_quarter(n_contracts: int = 60, weeks: int = 13, seed: int = 11) -> 
         # Any day: a bonus now and then, charged to the saved card (or paid on-session if that fails).
         for contract_id in rng.sample(contract_ids, k=max(1, n_contracts // 30)):
             contract = db.session.get(Contract, contract_id)
-            bonus = services.add_bonus(contract.business, contract,
-                                       services.BonusData("Great week", rng.randrange(1_000, 20_000, 100)))
+            bonus, _ = services.add_bonus(contract.business, contract,
+                                          services.BonusData("Great week", rng.randrange(1_000, 20_000, 100)))
             db.session.commit()
             outcome = charge_off_session(bonus)
             db.session.refresh(bonus)

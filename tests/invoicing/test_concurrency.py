@@ -109,3 +109,46 @@ def test_parallel_charge_runs_charge_each_invoice_once(app, committed_world):
         charges = db.session.scalars(select(Charge).where(Charge.engagement_id == invoice.engagement_id)).all()
         assert [c.status for c in charges] == ["succeeded"]
         assert invoice.status == "in_review"
+
+
+@pytest.mark.no_db_transaction
+def test_a_double_submitted_bonus_form_adds_one_bonus_and_charges_once(app, committed_world):
+    """Two submits of one bonus form at the same moment (a double click reaching two workers)."""
+    import re
+
+    from marketplace.payments.models import Charge
+    from tests.conftest import login
+    contract = create_hourly_contract(created_at=WEEK)
+    db.session.commit()
+    contract_id, business = contract.id, contract.business
+    browsers = [app.test_client() for _ in range(2)]
+    for browser in browsers:
+        assert login(browser, business).status_code == 302
+    page = browsers[0].get(f"/contracts/{contract_id}").get_data(as_text=True)
+    key = re.search(r'name="key" type="hidden" value="([A-Za-z0-9_-]+)"', page).group(1)
+    barrier = threading.Barrier(len(browsers))
+    statuses: list[object] = [None] * len(browsers)
+
+    def submit(i: int) -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                statuses[i] = browsers[i].post(f"/contracts/{contract_id}/bonuses",
+                                               data={"title": "Launch week", "amount": "60.00", "key": key}).status_code
+            except Exception as error:   # noqa: BLE001 - reported by the assertion below
+                statuses[i] = error
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(len(browsers))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert statuses == [302, 302], statuses
+    db.session.expire_all()
+    bonuses = db.session.scalars(select(Engagement).where(Engagement.contract_id == contract_id,
+                                                          Engagement.payable_kind == PayableKind.BONUS)).all()
+    assert len(bonuses) == 1 and bonuses[0].form_key == key
+    charges = db.session.scalars(select(Charge).where(Charge.engagement_id == bonuses[0].id)).all()
+    assert [c.status for c in charges] == ["succeeded"]

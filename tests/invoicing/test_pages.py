@@ -2,6 +2,7 @@
 the operator's queue and dispute page. Bad input is a clear message and changes nothing."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -92,6 +93,60 @@ def test_a_bonus_is_charged_to_the_saved_card_and_released(client, login_as, cha
     [bonus] = [p for p in contract.payables if p.payable_kind == PayableKind.BONUS]
     db.session.refresh(bonus)
     assert (bonus.amount, bonus.status) == (6_000, S.COMPLETED)
+
+
+def _bonus_form_key(client, contract) -> str:
+    page = client.get(f"/contracts/{contract.id}").get_data(as_text=True)
+    return re.search(r'name="key" type="hidden" value="([A-Za-z0-9_-]+)"', page).group(1)
+
+
+def _bonus_charges(contract):
+    from marketplace.payments.models import Charge, Transfer
+    bonus_ids = [p.id for p in contract.payables if p.payable_kind == PayableKind.BONUS]
+    charges = db.session.scalars(select(Charge).where(Charge.engagement_id.in_(bonus_ids))).all()
+    transfers = db.session.scalars(select(Transfer).where(Transfer.engagement_id.in_(bonus_ids))).all()
+    return bonus_ids, charges, transfers
+
+
+def test_a_double_click_on_pay_bonus_pays_one_bonus(client, login_as, charged):
+    from marketplace.payments import ledger
+    contract, _, _ = charged
+    login_as(contract.business)
+    key = _bonus_form_key(client, contract)
+    form = {"title": "Launch week", "amount": "60.00", "key": key}
+    first = client.post(f"/contracts/{contract.id}/bonuses", data=form)
+    cash = ledger.balance("platform_cash", "USD")
+    second = client.post(f"/contracts/{contract.id}/bonuses", data=form, follow_redirects=True)
+    db.session.expire_all()
+    [bonus_id], charges, transfers = _bonus_charges(contract)
+    assert first.status_code == 302 and first.location.endswith(f"/contracts/{contract.id}#bonuses")
+    # The second submit shows the bonus the first one added and charges nothing more.
+    assert second.request.path == f"/engagements/{bonus_id}"
+    assert "already sent" in page_text(second) and "Nothing more was charged" in page_text(second)
+    assert [c.status for c in charges] == ["succeeded"] and len(transfers) == 1
+    assert ledger.balance("platform_cash", "USD") == cash and ledger.check() == []
+
+
+def test_two_bonus_forms_pay_two_bonuses(client, login_as, charged):
+    contract, _, _ = charged
+    login_as(contract.business)
+    keys = [_bonus_form_key(client, contract) for _ in range(2)]
+    assert keys[0] != keys[1]                          # each showing of the form has its own key
+    for key in keys:
+        client.post(f"/contracts/{contract.id}/bonuses", data={"title": "Launch week", "amount": "60.00", "key": key})
+    db.session.expire_all()
+    bonus_ids, charges, transfers = _bonus_charges(contract)
+    assert len(bonus_ids) == 2 and [c.status for c in charges] == ["succeeded"] * 2 and len(transfers) == 2
+
+
+def test_a_tampered_bonus_form_key_is_refused(client, login_as, charged):
+    contract, _, _ = charged
+    login_as(contract.business)
+    page = client.post(f"/contracts/{contract.id}/bonuses", data={"title": "Hi", "amount": "5", "key": "x" * 65},
+                       follow_redirects=True)
+    assert "That form expired" in page_text(page)
+    db.session.expire_all()
+    assert _bonus_charges(contract)[0] == []
 
 
 def test_a_bonus_without_a_saved_card_goes_to_checkout(client, login_as, app, monkeypatch):

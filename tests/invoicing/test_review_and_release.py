@@ -163,7 +163,8 @@ def test_pause_and_resume_by_either_side():
 
 def test_a_bonus_is_released_as_soon_as_it_is_funded():
     contract = create_hourly_contract(created_at=WEEK)
-    bonus = services.add_bonus(contract.business, contract, services.BonusData("Great weekend cover", 5_000))
+    bonus, created = services.add_bonus(contract.business, contract, services.BonusData("Great weekend cover", 5_000))
+    assert created
     charge = transitions.begin_funding(contract.business, bonus, "sandbox")
     payments.sandbox_pay(contract.business, charge)
     assert settle_funded(day(3)) == 1
@@ -172,6 +173,53 @@ def test_a_bonus_is_released_as_soon_as_it_is_funded():
     transfer = db.session.scalar(select(Transfer).where(Transfer.engagement_id == bonus.id))
     assert transfer.amount == 4_500
     assert ledger.check() == []
+
+
+def _bonus_notes(contract):
+    return db.session.scalars(select(Notification).where(Notification.user_id == contract.freelancer_id,
+                                                         Notification.kind == "bonus_added")).all()
+
+
+def test_the_same_bonus_form_sent_twice_adds_one_bonus():
+    contract = create_hourly_contract(created_at=WEEK)
+    first, created = services.add_bonus(contract.business, contract,
+                                        services.BonusData("Great weekend cover", 5_000, key="k-1"))
+    again, created_again = services.add_bonus(contract.business, contract,
+                                              services.BonusData("Great weekend cover", 5_000, key="k-1"))
+    assert created and not created_again and again.id == first.id
+    assert [b.id for b in services.bonuses_of(contract)] == [first.id]
+    assert len(_bonus_notes(contract)) == 1                          # the specialist is told once
+    # A different form (a new key) is a new bonus; so is the same key on another contract.
+    second, created = services.add_bonus(contract.business, contract,
+                                         services.BonusData("Great weekend cover", 5_000, key="k-2"))
+    assert created and second.id != first.id
+    assert len(services.bonuses_of(contract)) == 2
+    other = create_hourly_contract(created_at=WEEK)
+    elsewhere, created = services.add_bonus(other.business, other, services.BonusData("Thanks", 1_000, key="k-1"))
+    assert created and elsewhere.contract_id == other.id
+
+
+def test_bonuses_without_a_key_are_never_merged():
+    contract = create_hourly_contract(created_at=WEEK)
+    for _ in range(2):
+        services.add_bonus(contract.business, contract, services.BonusData("Thanks", 1_000))
+    assert len(services.bonuses_of(contract)) == 2
+
+
+def test_a_key_taken_by_a_parallel_submit_returns_that_bonus(monkeypatch):
+    """The race the contract lock prevents on PostgreSQL: the first look finds nothing, the insert hits the
+    unique (contract, key), and the bonus the other submit added is returned instead of an error."""
+    contract = create_hourly_contract(created_at=WEEK)
+    first, _ = services.add_bonus(contract.business, contract, services.BonusData("Thanks", 1_000, key="k-race"))
+    real, looks = services.bonus_with_key, []
+
+    def first_look_misses(contract_id, key):
+        looks.append(key)
+        return None if len(looks) == 1 else real(contract_id, key)
+    monkeypatch.setattr(services, "bonus_with_key", first_look_misses)
+    again, created = services.add_bonus(contract.business, contract, services.BonusData("Thanks", 1_000, key="k-race"))
+    assert (again.id, created, len(looks)) == (first.id, False, 2)
+    assert len(services.bonuses_of(contract)) == 1 and len(_bonus_notes(contract)) == 1
 
 
 @pytest.mark.parametrize("title, amount", [("", 5_000), ("Thanks", 0), ("Thanks", -5), ("x" * 200, 100)])

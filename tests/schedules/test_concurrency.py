@@ -131,3 +131,53 @@ def test_jobs_run_due_twice_at_once_changes_nothing_twice(app, committed_world, 
         kinds = dict(db.session.execute(select(Notification.kind, func.count()).group_by(Notification.kind)).all())
         assert kinds.get("shift_uncovered") == 1          # tomorrow's Thursday, both seats open
         assert kinds.get("shift_unlogged") == 2           # 18 Nov (within a week): ana and the business
+
+
+@pytest.mark.no_db_transaction
+def test_a_claim_racing_a_pause_never_leaves_a_paused_contract_holding_a_future_seat(app, committed_world,
+                                                                                     monkeypatch):
+    """Each specialist claims a Friday seat while their contract is paused at the same moment: either the
+    claim commits first and the pause releases it, or the pause does and the claim is refused."""
+    import time
+    checked = claims._check_open
+
+    def slow_check(shift, now):     # widen the gap between a claim's contract check and its seat update
+        time.sleep(0.2)
+        checked(shift, now)
+    monkeypatch.setattr(claims, "_check_open", slow_check)
+    from marketplace.contracts.models import Contract, ContractStatus
+    from marketplace.core.errors import DomainError
+    from marketplace.invoicing.services import pause_contract
+    pairs = PARALLEL // 2
+    task = hourly_task(seats=pairs, start=date(2026, 11, 23), end=date(2026, 12, 20))
+    hired = [hire(task) for _ in range(pairs)]
+    block = blocks.add_block(task.business, task, weekly(4, "09:00", "17:00", seats=pairs), now=NOW)
+    first = db.session.scalar(select(Shift).where(Shift.block_id == block.id).order_by(Shift.starts_at))
+    db.session.commit()
+    first_id = first.id
+    people = [(person.id, contract.id) for person, contract in hired]
+
+    def work(i: int) -> None:
+        person_id, contract_id = people[i // 2]
+        with app.app_context():
+            try:
+                from marketplace.accounts.models import User
+                person = db.session.get(User, person_id)
+                if i % 2:
+                    claims.claim(person, claims.get_shift(first_id), now=NOW)
+                else:
+                    time.sleep(0.1)     # the claim has checked the contract and is on its way to the seat
+                    pause_contract(person, db.session.get(Contract, contract_id), now=NOW)
+                db.session.commit()
+            except DomainError:
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+    _run_together(2 * pairs, work)
+    db.session.expire_all()
+    contract_ids = [contract_id for _, contract_id in people]
+    assert set(db.session.scalars(select(Contract.status).where(Contract.id.in_(contract_ids)))) == {
+        ContractStatus.PAUSED}
+    assert db.session.scalar(select(func.count()).select_from(ShiftSeat).join(Shift, Shift.id == ShiftSeat.shift_id)
+                             .where(ShiftSeat.contract_id.in_(contract_ids), Shift.starts_at > NOW)) == 0

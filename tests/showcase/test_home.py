@@ -30,4 +30,10 @@ def test_footer_links_lead_to_real_pages(client, app):
         assert client.get(path).status_code == 200 and f"<h1 class=\"h3 mb-3\">{heading}</h1>" in body
     fees = text(client.get("/fees"))
     assert "10%" in fees and "$900.00" in fees
+    # Hourly contracts aren't funded up front: the page says how they are billed.
+    assert "Fixed-price work: you pay the agreed amount up front" in fees
+    assert "Nothing is charged when the business hires" in fees
+    assert "closes on Monday into one invoice" in fees and "The saved card is charged for it straight away" in fees
+    assert "dispute entries until Friday 23:59 UTC" in fees and "From Saturday the payment is released" in fees
+    assert "A bonus is charged as soon as the business pays it" in fees and "still unpaid after 72 hours" in fees
     assert client.get("/nothing-here").status_code == 404
