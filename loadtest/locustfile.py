@@ -22,6 +22,10 @@ from locust import HttpUser, between, task
 from locust.clients import HttpSession
 
 HOSTS = [h.rstrip("/") for h in os.environ.get("LOADTEST_HOSTS", "http://127.0.0.1:8601").split(",")]
+# Seconds a person takes between two pages of a deal (reading, typing): without it each simulated pair
+# fired its thirty requests back to back, a stress test rather than fifty people. LOADTEST_THINK=0 for that.
+THINK = tuple(float(x) for x in os.environ.get("LOADTEST_THINK", "0.5,2").split(",")) if os.environ.get(
+    "LOADTEST_THINK", "") != "0" else (0.0, 0.0)
 PASSWORD = "demo-support-2026"
 _pair_numbers = itertools.count(1)
 
@@ -113,11 +117,13 @@ class FlowError(Exception):
 # --- a person whose requests alternate between the app servers --------------------------------------
 
 class Person:
-    def __init__(self, user: HttpUser, session: HttpSession):
-        self.user, self.session = user, session
+    def __init__(self, user: HttpUser, session: HttpSession, think: bool = False):
+        self.user, self.session, self.think = user, session, think and THINK[1] > 0
         self.hosts = itertools.cycle(random.sample(HOSTS, len(HOSTS)))
 
     def get(self, path: str, name: str):
+        if self.think:
+            time.sleep(random.uniform(*THINK))
         return self._request("GET", path, name)
 
     def post(self, path: str, name: str, data):
@@ -220,9 +226,9 @@ class Deal(HttpUser):
 
     def on_start(self):
         number = next(_pair_numbers)
-        self.business = Person(self, self.client)
+        self.business = Person(self, self.client, think=True)
         self.specialist = Person(self, HttpSession(base_url=HOSTS[0], request_event=self.environment.events.request,
-                                                   user=self))
+                                                   user=self), think=True)
         self.business_email = f"company{number}@example.org"
         self.specialist_email = f"specialist{number}@example.net"
         self.signed_in = False

@@ -315,6 +315,7 @@ def main() -> int:
                 for table, name in (("proposals", "/tasks/<id>/bids"), ("messages", "/messages/<id>"),
                                     ("reviews", "/engagements/<id>/review"))}
         result = {"fault": args.fault, "lost_writes": lost, "fault_note": fault_note, "users": args.users, "seconds": seconds,
+                  "think_seconds": os.environ.get("LOADTEST_THINK", "0.5,2"),
                   "load_average": {"start": load_start, "mid": load_mid, "end": load_end},
                   "locust": stats, "left_after_drain": drained, "checks": checks, "baseline": baseline,
                   "restarts": stack.restarts}
