@@ -47,7 +47,8 @@ class Server:
                    TRUSTED_HOSTS="127.0.0.1,localhost", OUTBOX_PUBLIC="0", CACHE_TYPE="NullCache")
         env.pop("CACHE_REDIS_URL", None)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--worker-class", "gthread",
+            # Not the production gunicorn.conf.py: see bench/gunicorn_bench.py.
+            [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "bench" / "gunicorn_bench.py"), "--workers", str(WORKERS), "--worker-class", "gthread",
              "--threads", str(THREADS), "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning", "wsgi:app"],
             cwd=ROOT, env=env)
         for _ in range(150):
