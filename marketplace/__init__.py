@@ -33,6 +33,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         if hasattr(config_class, "validate"):
             config_class.validate()
         app.config.from_object(config_class)
+    _database_session_settings(app)
     from marketplace.core.observability import configure_logging
     configure_logging(app)
     # Importing Alembic (through Flask-Migrate) logs its plugin setup at INFO on every command;
@@ -61,6 +62,17 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     init_queue(app, queued_jobs())
     register_request_hook(app)   # in-process mode: jobs of a committed request run at its end, as mail did
     return app
+
+
+def _database_session_settings(app: Flask) -> None:
+    """PostgreSQL: parallel query off for the app's connections unless DATABASE_PARALLEL_QUERY."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") or app.config["DATABASE_PARALLEL_QUERY"]:
+        return
+    options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])   # a copy: the class attribute is shared
+    connect_args = dict(options.get("connect_args", {}))
+    connect_args["options"] = (connect_args.get("options", "") + " -c max_parallel_workers_per_gather=0").strip()
+    options["connect_args"] = connect_args
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def register_extensions(app: Flask) -> None:

@@ -36,12 +36,14 @@ class BoundedPage:
 
 
 def bounded_page(ids_statement, load: Callable[[Sequence[int]], list], page: int, per_page: int,
-                 key=lambda item: item.id) -> BoundedPage:
+                 key=lambda item: item.id, count_limit: int | None = None) -> BoundedPage:
     """`ids_statement` selects the matching primary keys in display order; `load(ids)` returns
-    their rows (in any order, with whatever eager loading the page needs)."""
+    their rows (in any order, with whatever eager loading the page needs). Matches are counted up
+    to `count_limit` (default LISTING_COUNT_LIMIT)."""
     page = max(1, page)
     per_page = max(1, min(per_page, 100))
-    window = min(max(current_app.config["LISTING_COUNT_LIMIT"], page * per_page), MAX_DEPTH)
+    limit = current_app.config["LISTING_COUNT_LIMIT"] if count_limit is None else count_limit
+    window = min(max(limit, page * per_page), MAX_DEPTH)
     ids = list(db.session.scalars(ids_statement.limit(window + 1)))
     start = (page - 1) * per_page
     wanted = ids[start:start + per_page]

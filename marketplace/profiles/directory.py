@@ -132,4 +132,5 @@ def search_freelancers(params: DirectoryQuery, page: int = 1, per_page: int = 20
                              FreelancerProfile.user_id.desc())
     else:
         stmt = stmt.order_by(FreelancerProfile.updated_at.desc(), FreelancerProfile.user_id.desc())
-    return bounded_page(stmt, load_cards, page, per_page, key=lambda card: card.user_id)
+    return bounded_page(stmt, load_cards, page, per_page, key=lambda card: card.user_id,
+                        count_limit=current_app.config["DIRECTORY_COUNT_LIMIT"])

@@ -14,10 +14,11 @@ from tests.tasks.helpers import make_profile, text
 
 @pytest.fixture()
 def count_limit(app):
-    old = app.config["LISTING_COUNT_LIMIT"], app.config["TASKS_PER_PAGE"]
-    app.config["LISTING_COUNT_LIMIT"], app.config["TASKS_PER_PAGE"] = 3, 2
+    keys = ("LISTING_COUNT_LIMIT", "DIRECTORY_COUNT_LIMIT", "TASKS_PER_PAGE")
+    old = {key: app.config[key] for key in keys}
+    app.config.update(LISTING_COUNT_LIMIT=3, DIRECTORY_COUNT_LIMIT=3, TASKS_PER_PAGE=2)
     yield 3
-    app.config["LISTING_COUNT_LIMIT"], app.config["TASKS_PER_PAGE"] = old
+    app.config.update(old)
 
 
 def postgresql() -> bool:
@@ -56,6 +57,24 @@ def test_directory_count_stops_at_the_limit(client, count_limit):
     page = search_freelancers(DirectoryQuery(), page=1, per_page=2)
     assert (page.total_label, page.capped, len(page.items), page.has_next) == ("3+", True, 2, True)
     assert "5 specialists" in text(client.get("/freelancers"))   # 20 a page: counted up to 20
+
+
+def test_the_directory_has_its_own_count_limit(app, count_limit):
+    for n in range(5):
+        make_profile(factories.create_freelancer(full_name=f"Counted Person {n}"), rate=2_000 + n,
+                     skills={"zendesk": 3}, languages={"en": "native"}, channels=["chat"])
+    db.session.flush()
+    app.config["LISTING_COUNT_LIMIT"] = 100      # the task listings' bound does not apply here
+    page = search_freelancers(DirectoryQuery(), page=1, per_page=2)
+    assert (page.total_label, page.capped) == ("3+", True)
+    app.config["DIRECTORY_COUNT_LIMIT"] = 10
+    assert search_freelancers(DirectoryQuery(), page=1, per_page=2).total_label == "5"
+
+
+def test_postgresql_connections_run_without_parallel_query(app):
+    if not postgresql():
+        pytest.skip("a PostgreSQL setting")
+    assert db.session.execute(sql("SHOW max_parallel_workers_per_gather")).scalar() == "0"
 
 
 def test_a_page_number_far_past_the_end_is_empty_and_cheap(client, business):
