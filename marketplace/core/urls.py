@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, request, url_for
+from flask import current_app, has_request_context, request, url_for
 
 
 def is_safe_redirect(target: str | None) -> bool:
@@ -35,7 +35,8 @@ def public_url(path: str) -> str:
 def memoized_url_for(endpoint: str, **values) -> str:
     """url_for for templates, remembering the links that never change: an endpoint without arguments
     (the navigation's twenty-odd links on every page) or a static file. Every other call is url_for's."""
-    if endpoint.startswith(".") or values and (len(values) != 1 or not isinstance(values.get("filename"), str)):
+    if (not has_request_context() or endpoint.startswith(".")
+            or values and (len(values) != 1 or not isinstance(values.get("filename"), str))):
         return url_for(endpoint, **values)
     key = (id(current_app.url_map), request.script_root, endpoint, values.get("filename"))
     known = _URLS.get(key)
