@@ -65,7 +65,8 @@ def _busy_task(business):
                                   User.id.not_in(taken)).order_by(User.id).limit(PROPOSALS - have)))
         now = utcnow()
         db.session.execute(insert(Bid), [
-            {"task_id": task.id, "freelancer_id": fid, "amount": 20_000 + 100 * i, "estimated_hours": None,
+            {"task_id": task.id, "freelancer_id": fid, "amount": 20_000 + 100 * i,
+             "estimated_hours": task.estimated_hours if task.pricing.value == "hourly" else None,
              "cover_note": f"Proposal {i}: I have handled queues like this one for years.",
              "availability_note": "", "status": "pending", "shortlisted": i % 7 == 0,
              "moderation_status": "approved", "created_at": now, "updated_at": now}
