@@ -194,14 +194,19 @@ def is_late_drop(shift: Shift, now: datetime) -> bool:
     return shift.start - now < timedelta(hours=current_app.config["SHIFT_DROP_NOTICE_HOURS"])
 
 
+# A seat given back (a drop) or taken back (a contract that stops): nobody's, with nothing of its last
+# holder left on it (reminder and follow-up sent, a miss, who assigned it).
+OPEN_SEAT = dict(holder_id=None, contract_id=None, claimed_at=None, reminded_at=None, followup_sent_at=None,
+                 missed_at=None, assigned_by_business=False)
+
+
 def drop(actor: User, shift: Shift, *, now: datetime) -> ShiftDrop:
     """The holder gives their seat back. Late inside the notice period; the seat reopens and people are told."""
     _check_open(shift, now)
     seat = seat_of(shift, actor.id)
     released = db.session.execute(
         update(ShiftSeat).where(ShiftSeat.id == seat.id, ShiftSeat.holder_id == actor.id)
-        .values(holder_id=None, contract_id=None, claimed_at=None, reminded_at=None, assigned_by_business=False)
-        .execution_options(synchronize_session=False))
+        .values(**OPEN_SEAT).execution_options(synchronize_session=False))
     if released.rowcount != 1:
         raise Conflict("You don't hold a seat in this shift.")
     late = is_late_drop(shift, now)
@@ -242,9 +247,7 @@ def release_contract_seats(contract: Contract, *, now: datetime, reason: str) ->
     seat_ids = [seat.id for seat in seats]
     db.session.execute(
         update(ShiftSeat).where(ShiftSeat.id.in_(seat_ids), ShiftSeat.contract_id == contract.id)
-        .values(holder_id=None, contract_id=None, claimed_at=None, reminded_at=None, followup_sent_at=None,
-                missed_at=None, assigned_by_business=False)
-        .execution_options(synchronize_session=False))
+        .values(**OPEN_SEAT).execution_options(synchronize_session=False))
     db.session.execute(
         update(ShiftSwap).where(ShiftSwap.status == "pending",
                                 or_(ShiftSwap.from_seat_id.in_(seat_ids), ShiftSwap.to_seat_id.in_(seat_ids)))
