@@ -50,3 +50,17 @@ def test_a_hired_proposal_is_on_the_first_page_and_the_task_can_be_closed(client
     assert _bid_order(first)[0] == "99"
     assert "Close task" in first
     assert "Bid number 99" not in text(client.get(f"/tasks/{task.id}?page=2"))
+
+
+def test_a_bad_page_number_shows_a_page_not_an_error(client, login_as, business):
+    task = factories.create_task(business, skills={"zendesk": 2}, languages=["en"])
+    for i in range(PROPOSALS_PER_PAGE + 1):
+        add_bid(task, factories.create_freelancer(), amount=40_000 + i, cover_note=f"Bid number {i}")
+    db.session.commit()
+    login_as(business)
+    first = _bid_order(text(client.get(f"/tasks/{task.id}")))
+    for bad in ("0", "-5", "abc", "99999999999999999999999"):
+        response = client.get(f"/tasks/{task.id}?page={bad}")
+        assert response.status_code == 200
+        shown = _bid_order(text(response))
+        assert shown in (first, ["20"]), (bad, shown)     # the first page, or the last (one proposal)
