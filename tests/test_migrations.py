@@ -278,3 +278,21 @@ def test_bonus_form_keys_are_unique_per_contract_and_dropped_on_downgrade(fresh_
         with db.engine.connect() as conn:
             assert _rows(conn, "SELECT COUNT(*) FROM engagements WHERE form_key IS NULL") == [(7,)]
         db.engine.dispose()
+
+
+# --- 0023: the index of profiles matching may rank --------------------------------------------------------
+
+@pytest.mark.no_db_transaction
+def test_matchable_profiles_index_is_added_and_dropped(fresh_database_url):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url, "TESTING": True, "TRUSTED_HOSTS": None})
+    with app.app_context():
+        upgrade(revision="0023")
+        with db.engine.connect() as conn:
+            indexes = {ix["name"]: ix for ix in inspect(conn).get_indexes("freelancer_profiles")}
+        assert indexes["ix_freelancer_profiles_matchable"]["column_names"] == ["user_id", "language_mask",
+                                                                               "channel_mask"]
+        downgrade(revision="0022")
+        with db.engine.connect() as conn:
+            assert "ix_freelancer_profiles_matchable" not in {
+                ix["name"] for ix in inspect(conn).get_indexes("freelancer_profiles")}
+        db.engine.dispose()

@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import and_, case, exists, func, not_, or_, select, union_all
+from sqlalchemy import and_, case, exists, func, literal_column, not_, or_, select, union_all
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import AccountStatus, Role, User
 from marketplace.bidding.models import Bid, BidStatus, Invitation, InvitationStatus
 from marketplace.core.errors import Conflict, Forbidden
+from marketplace.core.id_lists import ids_in
 from marketplace.core.reference import (LANGUAGES, WORKING_LANGUAGE_LEVELS, channel_mask,
                                         required_language_mask)
 from marketplace.engagements.models import Engagement
@@ -39,6 +40,12 @@ def _speaks_and_works_on(task: Task, profile_columns=FreelancerProfile):
             profile_columns.channel_mask.op("&")(channel) != 0]
 
 
+def _matchable():
+    """Has hours and a rate (MATCHABLE_PROFILE_SQL), written with literals so that the planners
+    can use the partial index ix_freelancer_profiles_matchable."""
+    return [FreelancerProfile.hours_per_week > literal_column("0"), FreelancerProfile.hourly_rate.is_not(None)]
+
+
 def _speaks(language: str, levels: list[str]):
     return exists().where(FreelancerLanguage.freelancer_id == FreelancerProfile.user_id,
                           FreelancerLanguage.language == language, FreelancerLanguage.proficiency.in_(levels))
@@ -48,8 +55,7 @@ def eligible_specialists(task: Task):
     """SELECT of specialist ids passing the hard filters (language and channel as bit masks)."""
     stmt = (select(FreelancerProfile.user_id).join(User, User.id == FreelancerProfile.user_id)
             .where(User.status == AccountStatus.ACTIVE, User.role == Role.FREELANCER,
-                   FreelancerProfile.hours_per_week > 0, FreelancerProfile.hourly_rate.is_not(None),
-                   FreelancerProfile.user_id != task.business_id, *_speaks_and_works_on(task),
+                   *_matchable(), FreelancerProfile.user_id != task.business_id, *_speaks_and_works_on(task),
                    FreelancerProfile.user_id.not_in(
                        select(Bid.freelancer_id).where(Bid.task_id == task.id,
                                                        Bid.status.in_((BidStatus.PENDING, BidStatus.ACCEPTED)))),
@@ -67,8 +73,7 @@ PER_SKILL = 4000
 def _is_eligible(task: Task, freelancer_id):
     """Correlated hard-filter checks for one specialist id: index lookups, for a bounded id list."""
     checks = [
-        exists().where(FreelancerProfile.user_id == freelancer_id, FreelancerProfile.hours_per_week > 0,
-                       FreelancerProfile.hourly_rate.is_not(None), *_speaks_and_works_on(task)),
+        exists().where(FreelancerProfile.user_id == freelancer_id, *_matchable(), *_speaks_and_works_on(task)),
         exists().where(User.id == freelancer_id, User.status == AccountStatus.ACTIVE, User.role == Role.FREELANCER,
                        User.id != task.business_id),
         not_(exists().where(Bid.task_id == task.id, Bid.freelancer_id == freelancer_id,
@@ -140,15 +145,15 @@ def load_candidates(ids: list[int]) -> list[Candidate]:
     p = FreelancerProfile
     rows = db.session.execute(select(p.user_id, p.hourly_rate, p.timezone, p.rating_sum, p.rating_count,
                                      p.empathy_sum, p.empathy_count, p.on_time_count, p.completed_count,
-                                     p.last_active_at).where(p.user_id.in_(ids)))
+                                     p.last_active_at).where(ids_in(p.user_id, ids)))
     candidates = {row.user_id: Candidate(*row) for row in rows}
     for fid, skill_id, level in db.session.execute(
             select(FreelancerSkill.freelancer_id, FreelancerSkill.skill_id, FreelancerSkill.level)
-            .where(FreelancerSkill.freelancer_id.in_(ids))):
+            .where(ids_in(FreelancerSkill.freelancer_id, ids))):
         candidates[fid].levels[skill_id] = level
     for fid, language, proficiency in db.session.execute(
             select(FreelancerLanguage.freelancer_id, FreelancerLanguage.language, FreelancerLanguage.proficiency)
-            .where(FreelancerLanguage.freelancer_id.in_(ids))):
+            .where(ids_in(FreelancerLanguage.freelancer_id, ids))):
         candidates[fid].spoken[language] = proficiency
     _attach_shift_records(candidates)
     return list(candidates.values())
@@ -169,7 +174,7 @@ def _attach_profiles(matches: list[Match]) -> None:
         return
     # Result cards show the person, headline and rate; the explanation carries the rest.
     profiles = {p.user_id: p for p in db.session.scalars(
-        select(FreelancerProfile).where(FreelancerProfile.user_id.in_(ids)))}
+        select(FreelancerProfile).where(ids_in(FreelancerProfile.user_id, ids)))}
     for match in matches:
         match.profile = profiles[match.candidate.user_id]
 
@@ -310,7 +315,8 @@ def rank_tasks(profile: FreelancerProfile, task_ids: list[int] | None = None, li
         return []
     tasks = db.session.scalars(select(Task).where(Task.id.in_(ids))
                                .options(selectinload(Task.skills), selectinload(Task.languages),
-                                        selectinload(Task.business))).all()
+                                        # the business's public name is its company's (cards, dashboard)
+                                        selectinload(Task.business).selectinload(User.business_profile))).all()
     candidate = Candidate.from_profile(profile)
     _attach_shift_records({candidate.user_id: candidate})
     ranked = [(task, score(task, candidate, config)) for task in tasks]

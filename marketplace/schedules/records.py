@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 
 from marketplace.accounts.models import User
 from marketplace.core.errors import Conflict, Forbidden
+from marketplace.core.id_lists import ids_in
 from marketplace.extensions import db
 from marketplace.notifications.services import notify
 from marketplace.schedules.calendar import describe_shift
@@ -49,18 +50,18 @@ def records_for(user_ids: list[int], now: datetime) -> dict[int, ShiftRecord]:
         select(ShiftSeat.holder_id, func.count().filter(ShiftSeat.missed_at.is_(None)),
                func.count().filter(ShiftSeat.missed_at.is_not(None)))
         .join(Shift, Shift.id == ShiftSeat.shift_id)
-        .where(ShiftSeat.holder_id.in_(user_ids), Shift.cancelled_at.is_(None), Shift.starts_at >= since,
+        .where(ids_in(ShiftSeat.holder_id, user_ids), Shift.cancelled_at.is_(None), Shift.starts_at >= since,
                Shift.ends_at <= now)
         .group_by(ShiftSeat.holder_id)).all()
     # A missed seat counts from the moment it is marked (the shift has started by then).
     missed_early = dict(db.session.execute(
         select(ShiftSeat.holder_id, func.count()).join(Shift, Shift.id == ShiftSeat.shift_id)
-        .where(ShiftSeat.holder_id.in_(user_ids), ShiftSeat.missed_at.is_not(None), Shift.cancelled_at.is_(None),
+        .where(ids_in(ShiftSeat.holder_id, user_ids), ShiftSeat.missed_at.is_not(None), Shift.cancelled_at.is_(None),
                Shift.starts_at >= since, Shift.ends_at > now)
         .group_by(ShiftSeat.holder_id)).all())
     late = dict(db.session.execute(
         select(ShiftDrop.specialist_id, func.count()).join(Shift, Shift.id == ShiftDrop.shift_id)
-        .where(ShiftDrop.specialist_id.in_(user_ids), ShiftDrop.late.is_(True), Shift.starts_at >= since,
+        .where(ids_in(ShiftDrop.specialist_id, user_ids), ShiftDrop.late.is_(True), Shift.starts_at >= since,
                Shift.starts_at <= now)
         .group_by(ShiftDrop.specialist_id)).all())
     out = {uid: ShiftRecord() for uid in user_ids}
