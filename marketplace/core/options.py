@@ -17,21 +17,25 @@ def _tags(choices: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str, str], .
     return tuple((value, f'<option value="{escape(value)}" ', f">{escape(text)}</option>") for value, text in choices)
 
 
-# The tags of the long lists the pages pass again and again (the skill list held in memory, the
-# reference dicts of languages, channels and time zones), by the identity of that list or dict:
-# turning 500 choices into a cache key on every request cost as much as rendering them.
-_BY_SOURCE: dict[int, tuple[object, tuple]] = {}
+# The long lists the pages pass again and again (the skill list held in memory, the reference
+# dicts of languages, channels and time zones), by the identity of that list or dict: turning 500
+# choices into a cache key on every request cost as much as rendering them. Each entry keeps the
+# list itself (so its id is not reused), its tags, and the finished menus already asked for, one
+# per selected value (so at most one per choice, and the "none selected" menu).
+_BY_SOURCE: dict[int, tuple[object, tuple, dict]] = {}
+_LONG = 20
 
 
-def _tags_of(choices) -> tuple[tuple[str, str, str], ...]:
+def _known(choices):
     source = getattr(choices, "mapping", choices)    # dict.items() views: their dict
     known = _BY_SOURCE.get(id(source))
     if known is not None and known[0] is source:
-        return known[1]
+        return known
     tags = _tags(tuple((str(v), str(t)) for v, t in choices))
-    if isinstance(source, (list, tuple, dict)) and len(tags) > 20 and len(_BY_SOURCE) < 64:
-        _BY_SOURCE[id(source)] = (source, tags)     # the reference keeps the id from being reused
-    return tags
+    entry = (source, tags, {})
+    if isinstance(source, (list, tuple, dict)) and len(tags) > _LONG and len(_BY_SOURCE) < 64:
+        _BY_SOURCE[id(source)] = entry
+    return entry
 
 
 def option_tags(choices, selected, any_label: str | None = None) -> Markup:
@@ -39,10 +43,22 @@ def option_tags(choices, selected, any_label: str | None = None) -> Markup:
     first option with the empty value. A long list or dict passed again must not have been
     changed in place since (the skill index replaces its list when it reloads)."""
     chosen = "" if selected is None else str(selected)
+    _, tags, menus = _known(choices)
+    menu = menus.get((chosen, any_label))
+    if menu is not None:
+        return menu
     parts = [f'<option value="">{escape(any_label)}</option>'] if any_label else []
-    for value, head, tail in _tags_of(choices):
-        parts.append(head + ("selected" if value == chosen else "") + tail)
-    return Markup("".join(parts))
+    found = False
+    for value, head, tail in tags:
+        if value == chosen:
+            found = True
+            parts.append(head + "selected" + tail)
+        else:
+            parts.append(head + tail)
+    menu = Markup("".join(parts))
+    if len(tags) > _LONG and (found or not chosen) and len(menus) <= 2 * len(tags) + 2:
+        menus[(chosen, any_label)] = menu
+    return menu
 
 
 class OptionListSelect:

@@ -36,3 +36,5 @@ def _timezone_choices() -> list[str]:
 
 TIMEZONES: list[str] = _timezone_choices()
 TIMEZONE_SET = frozenset(TIMEZONES)
+# (value, label) pairs for <select> menus: one list for the process, so option lists cache it.
+TIMEZONE_CHOICES: list[tuple[str, str]] = [(zone, zone) for zone in TIMEZONES]

@@ -9,7 +9,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.core.forms import BoundedIntegerField, MinorUnits, SingleLineField, single_line
 from marketplace.core.reference import CHANNELS, COMPANY_SIZES, INDUSTRIES, LANGUAGES, PROFICIENCIES, SKILL_LEVELS
-from marketplace.core.time import TIMEZONES
+from marketplace.core.time import TIMEZONE_CHOICES
 from marketplace.profiles.models import Skill
 
 LANGUAGE_ROWS = 4
@@ -35,7 +35,7 @@ class FreelancerProfileForm(FlaskForm):
     hourly_rate = DecimalField("Hourly rate (USD)", places=2,
                                validators=[InputRequired("Set your hourly rate."),
                                            MinorUnits("5", "1000", message="Between 5.00 and 1,000.00.")])
-    timezone = SelectField("Time zone", choices=[(z, z) for z in TIMEZONES], default="UTC")
+    timezone = SelectField("Time zone", choices=TIMEZONE_CHOICES, default="UTC")
     hours_per_week = BoundedIntegerField("Hours per week available", default=20,
                                          validators=[InputRequired("How many hours a week can you work?"),
                                                      NumberRange(min=0, max=80, message="Between 0 and 80.")])
@@ -73,7 +73,7 @@ class BusinessProfileForm(FlaskForm):
     website = URLField("Website", validators=[Optional(), Length(max=200)], filters=[single_line])
     industry = SelectField("Industry", choices=[("", "—")] + [(i, i) for i in INDUSTRIES])
     size = SelectField("Company size", choices=[("", "—")] + [(s, s + " people") for s in COMPANY_SIZES])
-    timezone = SelectField("Time zone", choices=[(z, z) for z in TIMEZONES], default="UTC",
+    timezone = SelectField("Time zone", choices=TIMEZONE_CHOICES, default="UTC",
                            description="New tasks start in this time zone.")
     description = TextAreaField("About the company", validators=[Optional(), Length(max=2000)],
                                 description="What you do and who your customers are; specialists read it on your tasks.",

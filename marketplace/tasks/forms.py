@@ -10,7 +10,7 @@ from marketplace.core.forms import BoundedIntegerField, MinorUnits, SingleLineFi
 from marketplace.core.integers import MAX_ID, parse_int
 from marketplace.core.options import OptionListSelect
 from marketplace.core.reference import CHANNELS, LANGUAGES, SKILL_LEVELS
-from marketplace.core.time import TIMEZONES
+from marketplace.core.time import TIMEZONE_CHOICES
 from marketplace.profiles.forms import MultiCheckboxField
 
 REQUIRED_ROWS = 5
@@ -31,7 +31,7 @@ class TaskForm(FlaskForm):
                                 description="Who the customers are, what they need, tools, tone, and what good looks like.")
     channel = SelectField("Channel", choices=list(CHANNELS.items()))
     languages = MultiCheckboxField("Languages the specialist must speak", choices=list(LANGUAGES.items()))
-    timezone = SelectField("Time zone", choices=[(z, z) for z in TIMEZONES], default="UTC", widget=OptionListSelect())
+    timezone = SelectField("Time zone", choices=TIMEZONE_CHOICES, default="UTC", widget=OptionListSelect())
     work_hours_start = SelectField("Coverage from", choices=[(str(h), f"{h:02d}:00") for h in range(0, 24)],
                                    default="9")
     work_hours_end = SelectField("Coverage until", choices=[(str(h), f"{h:02d}:00") for h in range(1, 25)],

@@ -9,7 +9,7 @@ from marketplace.bidding.forms import ActionForm, BidForm, DeclineForm
 from marketplace.core.errors import DomainError, Forbidden
 from marketplace.core.forms import attach_error, bounded_int
 from marketplace.core.money import parse_major, to_major
-from marketplace.core.time import TIMEZONES
+from marketplace.core.time import TIMEZONE_CHOICES
 from marketplace.extensions import cache, db
 from marketplace.profiles.services import skill_options
 from marketplace.profiles.skill_index import skill_index
@@ -50,7 +50,7 @@ def browse():
     if not (current_user.is_authenticated and current_user.is_freelancer):
         sorts.pop("best")
     return render_template("tasks/browse.html", page=page, params=params, skill_options=skill_options(), args=args,
-                           sorts=sorts, timezones=[(zone, zone) for zone in TIMEZONES])
+                           sorts=sorts, timezones=TIMEZONE_CHOICES)
 
 
 @bp.get("/tasks/<int:task_id>/matches")

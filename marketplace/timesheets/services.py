@@ -113,16 +113,26 @@ def _latest_week_row(contract: Contract) -> datetime | None:
                                     .where(TimesheetWeek.contract_id == contract.id)))
 
 
-def effective_limit(contract: Contract, week: datetime) -> int:
-    """The weekly limit (minutes) of `week`: its recorded row, else the one the row would get."""
-    row = db.session.scalar(select(TimesheetWeek.limit_minutes).where(
-        TimesheetWeek.contract_id == contract.id, TimesheetWeek.week_start == week))
-    if row is not None:
-        return row
-    latest = _latest_week_row(contract)
+def _limit_of(contract: Contract, week: datetime, recorded: int | None, latest: datetime | None) -> int:
+    """The one rule for a week's limit: its recorded row (`recorded`), else what the row would
+    get: a pending change if the week is later than every row (`latest`), else the contract's."""
+    if recorded is not None:
+        return recorded
     if contract.next_weekly_limit_minutes is not None and (latest is None or week > latest):
         return contract.next_weekly_limit_minutes
     return contract.weekly_limit_minutes
+
+
+def _recorded_limits(contract_ids: list[int], weeks: list[datetime]):
+    """For several contracts at once: the recorded limits of these weeks, by (contract id, week),
+    and each contract's latest recorded week (two statements whatever the number of contracts)."""
+    recorded = {(contract_id, as_utc(week)): limit for contract_id, week, limit in db.session.execute(
+        select(TimesheetWeek.contract_id, TimesheetWeek.week_start, TimesheetWeek.limit_minutes)
+        .where(TimesheetWeek.contract_id.in_(contract_ids), TimesheetWeek.week_start.in_(weeks)))}
+    latest = {contract_id: as_utc(week) for contract_id, week in db.session.execute(
+        select(TimesheetWeek.contract_id, func.max(TimesheetWeek.week_start))
+        .where(TimesheetWeek.contract_id.in_(contract_ids)).group_by(TimesheetWeek.contract_id))}
+    return recorded, latest
 
 
 def ensure_week(contract: Contract, week: datetime) -> TimesheetWeek:
@@ -302,13 +312,17 @@ def entries_of(contract: Contract) -> list[TimeEntry]:
                                    .order_by(TimeEntry.started_at.desc(), TimeEntry.id.desc())))
 
 
-def entries_for_week(contract: Contract, week: datetime) -> list[TimeEntry]:
-    """Entries with time in the week [week, week + 7 days), including one carried over from the week before."""
-    return list(db.session.scalars(
-        select(TimeEntry).where(TimeEntry.contract_id == contract.id,
-                                TimeEntry.week_start.in_([week - WEEK, week]),
-                                TimeEntry.ended_at > week, TimeEntry.started_at < week + WEEK)
-        .order_by(TimeEntry.started_at, TimeEntry.id)))
+def _entries_for_week(contract_ids: list[int], week: datetime) -> dict[int, list[TimeEntry]]:
+    """Each contract's entries with time in the week [week, week + 7 days), including one carried
+    over from the week before (one statement for every contract)."""
+    found: dict[int, list[TimeEntry]] = {contract_id: [] for contract_id in contract_ids}
+    for entry in db.session.scalars(
+            select(TimeEntry).where(TimeEntry.contract_id.in_(contract_ids),
+                                    TimeEntry.week_start.in_([week - WEEK, week]),
+                                    TimeEntry.ended_at > week, TimeEntry.started_at < week + WEEK)
+            .order_by(TimeEntry.contract_id, TimeEntry.started_at, TimeEntry.id)):
+        found[entry.contract_id].append(entry)
+    return found
 
 
 # ---------------------------------------------------------------- weekly summary (what billing relies on)
@@ -381,18 +395,36 @@ def week_summary(contract: Contract, week: datetime, *, now: datetime) -> WeekSu
 
     The weekly invoice bills exactly `amount` (= hours_amount + retainer) for `billable` minutes.
     """
-    if contract.kind != ContractKind.HOURLY:
+    return week_summaries([contract], week, now=now)[0]
+
+
+def week_summaries(contracts: list[Contract], week: datetime, *, now: datetime) -> list[WeekSummary]:
+    """week_summary of each of these contracts, in three statements whatever their number."""
+    if any(contract.kind != ContractKind.HOURLY for contract in contracts):
         raise Conflict("Only hourly contracts have a timesheet.")
+    if not contracts:
+        return []
     week = week_start(week)
-    entries = entries_for_week(contract, week)
-    limit = effective_limit(contract, week)
+    ids = [contract.id for contract in contracts]
+    entries = _entries_for_week(ids, week)
+    recorded, latest = _recorded_limits(ids, [week, week + WEEK])
+    return [_summary(contract, week, entries[contract.id],
+                     limit=_limit_of(contract, week, recorded.get((contract.id, week)), latest.get(contract.id)),
+                     next_week_limit=_limit_of(contract, week + WEEK, recorded.get((contract.id, week + WEEK)),
+                                               latest.get(contract.id)),
+                     now=now)
+            for contract in contracts]
+
+
+def _summary(contract: Contract, week: datetime, entries: list[TimeEntry], *, limit: int, next_week_limit: int,
+             now: datetime) -> WeekSummary:
     allocation = allocate_week([(e.id, e.start, e.end) for e in entries], week, limit)
     rate = contract.hourly_rate or 0
     retainer = contract.weekly_retainer if retainer_due(contract, week) else 0
     hours_amount = amount_for_minutes(allocation.billable, rate)
     amount = week_amount(allocation.billable, rate, retainer)
     fee, payout = split_fee(amount, contract.fee_bps)
-    pending = contract.next_weekly_limit_minutes if effective_limit(contract, week + WEEK) != limit else None
+    pending = contract.next_weekly_limit_minutes if next_week_limit != limit else None
     return WeekSummary(contract=contract, week_start=week, limit_minutes=limit, next_limit_minutes=pending,
                        allocation=allocation, entries=tuple(entries), hourly_rate=rate, retainer=retainer,
                        hours_amount=hours_amount, amount=amount, fee=fee, payout=payout,
@@ -411,4 +443,4 @@ def hourly_contracts_of(actor: User) -> list[Contract]:
 
 def weekly_overview(actor: User, *, now: datetime) -> list[WeekSummary]:
     """This week's summary of each of the actor's live hourly contracts."""
-    return [week_summary(contract, week_start(now), now=now) for contract in hourly_contracts_of(actor)]
+    return week_summaries(hourly_contracts_of(actor), week_start(now), now=now)

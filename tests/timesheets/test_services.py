@@ -260,3 +260,26 @@ def test_the_weekly_retainer_is_owed_for_weeks_the_contract_ran_in():
     later = create_hourly_contract(retainer=5000, starts_on=date(2026, 12, 1))
     assert not services.retainer_due(later, MONDAY) and services.retainer_due(later, MONDAY + timedelta(days=7))
     assert not services.retainer_due(create_hourly_contract(retainer=0), MONDAY)
+
+
+def test_the_summaries_of_several_contracts_match_each_alone_in_a_fixed_number_of_statements():
+    from tests.tasks.helpers import counting_queries
+    business = factories.create_business()
+    contracts = [create_hourly_contract(business, limit_minutes=limit) for limit in (600, 120, 300, 60)]
+    log(contracts[0], date(2026, 11, 24), time(9), time(13))
+    log(contracts[1], date(2026, 11, 24), time(9), time(13))          # 4 h against a 2 h limit
+    services.set_next_weekly_limit(business, contracts[2], 900, now=NOW)   # pending, from next week
+    log(contracts[3], date(2026, 11, 25), time(8), time(9))
+    alone = [services.week_summary(contract, MONDAY, now=NOW) for contract in contracts]
+    with counting_queries() as two:
+        services.week_summaries(contracts[:2], MONDAY, now=NOW)
+    with counting_queries() as four:
+        together = services.week_summaries(contracts, MONDAY, now=NOW)
+    assert len(four) == len(two) == 3
+    assert [(s.contract.id, s.logged, s.billable, s.over_limit, s.limit_minutes, s.next_limit_minutes, s.amount,
+             [e.id for e in s.entries]) for s in together] == [
+        (s.contract.id, s.logged, s.billable, s.over_limit, s.limit_minutes, s.next_limit_minutes, s.amount,
+         [e.id for e in s.entries]) for s in alone]
+    assert [(s.billable, s.over_limit, s.next_limit_minutes) for s in together] == [
+        (240, 0, None), (120, 120, None), (0, 0, 900), (60, 0, None)]
+    assert services.week_summaries([], MONDAY, now=NOW) == []
