@@ -6,6 +6,7 @@ weights come from config MATCH_WEIGHTS (documented there).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -14,7 +15,7 @@ from marketplace.core.money import format_money
 from marketplace.core.reference import CHANNELS, LANGUAGES
 from marketplace.core.time import as_utc, utcnow
 from marketplace.profiles.models import FreelancerProfile
-from marketplace.tasks.models import Pricing, Task
+from marketplace.tasks.models import Pricing, Task, needed_hours
 
 # A specialist's working day when they haven't said otherwise (local time).
 DEFAULT_DAY = (9, 17)
@@ -51,6 +52,43 @@ class Candidate:
                    last_active_at=profile.last_active_at,
                    levels={fs.skill_id: fs.level for fs in profile.skills},
                    spoken={l.language: l.proficiency for l in profile.languages})
+
+
+class SkillNeed(NamedTuple):
+    skill_id: int
+    min_level: int
+    required: bool
+
+
+@dataclass
+class TaskFigures:
+    """What scoring reads of a task, loaded as plain rows (ranking a hundred tasks as ORM objects with
+    their skills, languages and business cost more than the rest of the dashboard)."""
+    id: int
+    channel: str
+    timezone: str
+    work_hours_start: int
+    work_hours_end: int
+    start_date: date
+    end_date: date
+    pricing: Pricing
+    budget: int | None
+    max_rate: int | None
+    estimated_hours: int | None
+    skills: list[SkillNeed] = field(default_factory=list)     # required first, as Task.skills
+    language_codes: list[str] = field(default_factory=list)   # in order, as Task.language_codes
+
+    @property
+    def required_skills(self) -> list[SkillNeed]:
+        return [s for s in self.skills if s.required]
+
+    @property
+    def nice_skills(self) -> list[SkillNeed]:
+        return [s for s in self.skills if not s.required]
+
+    @property
+    def needed_hours(self) -> int:
+        return needed_hours(self)
 
 
 @dataclass

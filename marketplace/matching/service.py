@@ -23,7 +23,7 @@ from marketplace.core.reference import (LANGUAGES, WORKING_LANGUAGE_LEVELS, chan
                                         required_language_mask)
 from marketplace.engagements.models import Engagement
 from marketplace.extensions import db
-from marketplace.matching.scoring import Candidate, Match, score
+from marketplace.matching.scoring import Candidate, Match, SkillNeed, TaskFigures, score
 from marketplace.profiles.models import FreelancerChannel, FreelancerLanguage, FreelancerProfile, FreelancerSkill
 from marketplace.tasks.models import HiringMode, ModerationStatus, Task, TaskLanguage, TaskSkill, TaskStatus
 
@@ -308,20 +308,51 @@ def candidate_task_ids(profile: FreelancerProfile, limit: int) -> list[int]:
         offset += TASK_WINDOW
 
 
-def rank_tasks(profile: FreelancerProfile, task_ids: list[int] | None = None, limit: int = 10) -> list[tuple[Task, Match]]:
+def load_task_figures(ids: list[int]) -> list[TaskFigures]:
+    """The scoring figures of these tasks as plain rows: three queries, no ORM objects."""
+    if not ids:
+        return []
+    t = Task
+    figures = {row.id: TaskFigures(*row) for row in db.session.execute(
+        select(t.id, t.channel, t.timezone, t.work_hours_start, t.work_hours_end, t.start_date, t.end_date, t.pricing,
+               t.budget, t.max_rate, t.estimated_hours).where(ids_in(t.id, ids)))}
+    for task_id, skill_id, min_level, required in db.session.execute(
+            select(TaskSkill.task_id, TaskSkill.skill_id, TaskSkill.min_level, TaskSkill.required)
+            .where(ids_in(TaskSkill.task_id, ids))
+            .order_by(TaskSkill.task_id, TaskSkill.required.desc(), TaskSkill.skill_id)):
+        figures[task_id].skills.append(SkillNeed(skill_id, min_level, required))
+    for task_id, language in db.session.execute(
+            select(TaskLanguage.task_id, TaskLanguage.language).where(ids_in(TaskLanguage.task_id, ids))
+            .order_by(TaskLanguage.task_id, TaskLanguage.language)):
+        figures[task_id].language_codes.append(language)
+    return list(figures.values())
+
+
+def ranked_task_ids(profile: FreelancerProfile, task_ids: list[int] | None = None) -> list[tuple[int, Match]]:
+    """Task ids with their match for this specialist, best first: the candidates (or `task_ids`)
+    scored from plain rows."""
     config = current_app.config
     ids = task_ids if task_ids is not None else candidate_task_ids(profile, config["MATCH_CANDIDATES"])
     if not ids:
         return []
-    tasks = db.session.scalars(select(Task).where(Task.id.in_(ids))
-                               .options(selectinload(Task.skills), selectinload(Task.languages),
-                                        # the business's public name is its company's (cards, dashboard)
-                                        selectinload(Task.business).selectinload(User.business_profile))).all()
     candidate = Candidate.from_profile(profile)
     _attach_shift_records({candidate.user_id: candidate})
-    ranked = [(task, score(task, candidate, config)) for task in tasks]
-    ranked.sort(key=lambda pair: (-pair[1].score, -pair[0].id))
-    return ranked[:limit]
+    ranked = [(task.id, score(task, candidate, config)) for task in load_task_figures(ids)]
+    ranked.sort(key=lambda pair: (-pair[1].score, -pair[0]))
+    return ranked
+
+
+def rank_tasks(profile: FreelancerProfile, task_ids: list[int] | None = None, limit: int = 10) -> list[tuple[Task, Match]]:
+    """The best `limit` tasks for this specialist as loaded tasks (with skills, languages and business)."""
+    ranked = ranked_task_ids(profile, task_ids)[:limit]
+    if not ranked:
+        return []
+    tasks = {task.id: task for task in db.session.scalars(
+        select(Task).where(ids_in(Task.id, [task_id for task_id, _ in ranked]))
+        .options(selectinload(Task.skills), selectinload(Task.languages),
+                 # the business's public name is its company's (the dashboard shows it)
+                 selectinload(Task.business).selectinload(User.business_profile)))}
+    return [(tasks[task_id], match) for task_id, match in ranked]
 
 
 def recommended_for(actor: User, limit: int = 10) -> list[tuple[Task, Match]]:

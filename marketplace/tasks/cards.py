@@ -56,17 +56,6 @@ class TaskCard:
     def seats_left(self) -> int:
         return self.seats - self.filled_seats
 
-    @classmethod
-    def from_task(cls, task: Task) -> "TaskCard":
-        """The card of an already loaded task (best-match results)."""
-        return cls(id=task.id, title=task.title, description=task.description[:DESCRIPTION_CHARS],
-                   channel=task.channel, timezone=task.timezone, start_date=task.start_date, pricing=task.pricing,
-                   currency=task.currency, budget=task.budget, max_rate=task.max_rate,
-                   estimated_hours=task.estimated_hours, seats=task.seats, filled_seats=task.filled_seats,
-                   business_name=task.business.public_name, language_codes=task.language_codes,
-                   business_id=task.business_id, business_avatar=task.business.avatar_token,
-                   skills=[SkillPill(ts.skill.name, ts.required, ts.min_level) for ts in task.skills])
-
 
 @cache
 def _statements():

@@ -50,6 +50,14 @@ def _enum(e):
     return Enum(e, native_enum=False, length=20, values_callable=lambda x: [m.value for m in x])
 
 
+def needed_hours(task) -> int:
+    """Task.needed_hours, for a Task or any object with its columns (matching's plain rows)."""
+    if task.estimated_hours:
+        return task.estimated_hours
+    days = (task.end_date - task.start_date).days + 1 if task.start_date and task.end_date else 1
+    return max(1, (task.work_hours_end - task.work_hours_start) * max(1, days))
+
+
 class Task(db.Model):
     __tablename__ = "tasks"
     __table_args__ = (
@@ -131,10 +139,7 @@ class Task(db.Model):
     def needed_hours(self) -> int:
         """Hours of work the task asks of one specialist: the estimate of an hourly task, or for a fixed
         one its daily coverage hours over its dates (what a fixed budget has to pay for)."""
-        if self.estimated_hours:
-            return self.estimated_hours
-        days = (self.end_date - self.start_date).days + 1 if self.start_date and self.end_date else 1
-        return max(1, (self.work_hours_end - self.work_hours_start) * max(1, days))
+        return needed_hours(self)
 
     @property
     def is_visible_publicly(self) -> bool:

@@ -24,7 +24,7 @@ from marketplace.core.time import TIMEZONE_SET
 from marketplace.extensions import db
 from marketplace.profiles.skill_index import skill_index
 from marketplace.profiles.services import skill_slug_exists
-from marketplace.tasks.cards import TaskCard, load_cards
+from marketplace.tasks.cards import load_cards
 from marketplace.tasks.models import ModerationStatus, Pricing, Task, TaskLanguage, TaskSkill, TaskStatus
 
 MAX_FILTER_AMOUNT = 1_000_000_000  # minor units; larger filters are ignored rather than sent to SQL
@@ -164,7 +164,7 @@ def best_match_page(params: TaskQuery, actor: User, page: int, per_page: int) ->
     """Filtered tasks ranked by the matching score for this specialist (bounded candidate set)."""
     from flask import current_app
 
-    from marketplace.matching.service import rank_tasks
+    from marketplace.matching.service import ranked_task_ids
     from marketplace.profiles.models import FreelancerProfile
 
     limit = current_app.config["MATCH_CANDIDATES"]
@@ -173,6 +173,8 @@ def best_match_page(params: TaskQuery, actor: User, page: int, per_page: int) ->
                                 .options(selectinload(FreelancerProfile.skills),
                                          selectinload(FreelancerProfile.languages),
                                          selectinload(FreelancerProfile.channels)))
-    ranked = [TaskCard.from_task(task) for task, _ in rank_tasks(profile, ids, limit=limit)] if profile else []
+    ranked = [task_id for task_id, _ in ranked_task_ids(profile, ids)[:limit]] if profile else []
     start = (page - 1) * per_page
-    return MatchPage(ranked[start:start + per_page], page, per_page, len(ranked))
+    shown = ranked[start:start + per_page]
+    cards = {card.id: card for card in load_cards(shown)}
+    return MatchPage([cards[task_id] for task_id in shown if task_id in cards], page, per_page, len(ranked))

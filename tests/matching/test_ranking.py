@@ -219,3 +219,45 @@ def test_recommended_tasks_widen_the_window_until_enough_pass_the_filters(monkey
     assert service.candidate_task_ids(profile, 2) == exact[:2] == [task.id, one_skill.id]
     assert service.candidate_task_ids(profile, 10) == exact
     assert not {t.id for t in wrong_channel} & set(exact)
+
+
+def test_recommended_tasks_cost_the_same_queries_for_3_or_30_candidate_tasks(task):
+    """Tasks are scored from plain rows; only the ones shown are loaded as tasks, with their
+    business's company name (no query per task)."""
+    me = specialist("Counted")
+
+    def count(n):
+        for i in range(n):
+            factories.create_task(skills=TASK_SKILLS, languages=["es"], channel="phone", title=f"Phone {n}-{i}")
+        statements = []
+        listener = lambda *args: statements.append(1)  # noqa: E731
+        db.session.expire_all()
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            recommended = recommended_for(me, limit=3)
+            assert len(recommended) == 3
+            assert all(t.business.public_name for t, _ in recommended)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(statements), recommended
+    (small, _), (large, recommended) = count(3), count(27)
+    # 18 = the profile (4), the candidate window and chunk (2), shift records (3), the figures (3), the
+    # tasks shown with skills, languages, business and its profile (5), the skills' names (1).
+    assert small == large <= 18, (small, large)
+    scores = [match.score for _, match in recommended]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_best_match_page_lists_the_ranked_tasks_in_order_as_cards(client, login_as, task):
+    from marketplace.matching.service import ranked_task_ids
+    me = specialist("Paged")
+    for i in range(3):
+        factories.create_task(skills={"network-troubleshooting": 2}, languages=["en"], channel="phone",
+                              title=f"Partial fit {i}")
+    profile = db.session.get(FreelancerProfile, me.id)
+    order = [task_id for task_id, _ in ranked_task_ids(profile)]
+    assert order[0] == task.id and len(order) == 4
+    login_as(me)
+    page = client.get("/tasks?sort=best").get_data(as_text=True)
+    positions = [page.index(f'/tasks/{task_id}"') for task_id in order]
+    assert positions == sorted(positions)
