@@ -280,19 +280,26 @@ def test_bonus_form_keys_are_unique_per_contract_and_dropped_on_downgrade(fresh_
         db.engine.dispose()
 
 
-# --- 0023: the index of profiles matching may rank --------------------------------------------------------
+# --- 0023, 0024: indexes for matching and the listing -----------------------------------------------------
 
 @pytest.mark.no_db_transaction
-def test_matchable_profiles_index_is_added_and_dropped(fresh_database_url):
+@pytest.mark.parametrize("revision, table, index, columns", [
+    ("0023", "freelancer_profiles", "ix_freelancer_profiles_matchable", ["user_id", "language_mask", "channel_mask"]),
+    ("0024", "tasks", "ix_tasks_listed_timezone", ["timezone", "published_at", "id"]),
+])
+def test_an_index_revision_adds_its_index_and_drops_it_on_downgrade(fresh_database_url, revision, table, index,
+                                                                    columns):
+    previous = f"{int(revision) - 1:04d}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url, "TESTING": True, "TRUSTED_HOSTS": None})
     with app.app_context():
-        upgrade(revision="0023")
+        upgrade(revision=previous)
         with db.engine.connect() as conn:
-            indexes = {ix["name"]: ix for ix in inspect(conn).get_indexes("freelancer_profiles")}
-        assert indexes["ix_freelancer_profiles_matchable"]["column_names"] == ["user_id", "language_mask",
-                                                                               "channel_mask"]
-        downgrade(revision="0022")
+            assert index not in {ix["name"] for ix in inspect(conn).get_indexes(table)}
+        upgrade(revision=revision)
         with db.engine.connect() as conn:
-            assert "ix_freelancer_profiles_matchable" not in {
-                ix["name"] for ix in inspect(conn).get_indexes("freelancer_profiles")}
+            indexes = {ix["name"]: ix for ix in inspect(conn).get_indexes(table)}
+        assert indexes[index]["column_names"] == columns
+        downgrade(revision=previous)
+        with db.engine.connect() as conn:
+            assert index not in {ix["name"] for ix in inspect(conn).get_indexes(table)}
         db.engine.dispose()
