@@ -1,4 +1,4 @@
-"""Pages of a large listing with a bounded count: "1,000+ open tasks" instead of count(*).
+"""Pages of a large listing with a bounded count: "200+ open tasks" instead of count(*).
 
 Counting every matching row costs as much as the search itself at marketplace scale, and
 nobody pages through a thousand results. One query reads the ids of the matches in order,
@@ -31,7 +31,7 @@ class BoundedPage:
 
     @property
     def total_label(self) -> str:
-        """The count as shown: exact, or "1,000+" past the bound."""
+        """The count as shown: exact, or "200+" past the bound."""
         return f"{self.total:,}+" if self.capped else str(self.total)
 
 
