@@ -6,6 +6,8 @@ time. The escaped tags of each list of choices are cached; a request only marks 
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 
 from markupsafe import Markup, escape
@@ -20,10 +22,22 @@ def _tags(choices: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str, str], .
 # The long lists the pages pass again and again (the skill list held in memory, the reference
 # dicts of languages, channels and time zones), by the identity of that list or dict: turning 500
 # choices into a cache key on every request cost as much as rendering them. Each entry keeps the
-# list itself (so its id is not reused), its tags, and the finished menus already asked for, one
-# per selected value (so at most one per choice, and the "none selected" menu).
-_BY_SOURCE: dict[int, tuple[object, tuple, dict]] = {}
-_LONG = 20
+# list itself (so its id is not reused while the entry lives), its tags, and the finished menus
+# already asked for, one per selected value. Both levels are small LRUs: the skill index replaces
+# its lists every few minutes, and a list that is never asked for again must not stay forever.
+_SOURCES = 32          # lists remembered
+_MENUS = 64            # finished menus per list (one per selected value)
+_LONG = 20             # shorter lists are rendered every time
+_BY_SOURCE: OrderedDict[int, tuple[object, tuple, OrderedDict]] = OrderedDict()
+_LOCK = threading.Lock()
+
+
+def _remember(cache: OrderedDict, key, value, size: int) -> None:
+    with _LOCK:
+        cache[key] = value
+        cache.move_to_end(key)
+        while len(cache) > size:
+            cache.popitem(last=False)
 
 
 def _known(choices):
@@ -32,9 +46,9 @@ def _known(choices):
     if known is not None and known[0] is source:
         return known
     tags = _tags(tuple((str(v), str(t)) for v, t in choices))
-    entry = (source, tags, {})
-    if isinstance(source, (list, tuple, dict)) and len(tags) > _LONG and len(_BY_SOURCE) < 64:
-        _BY_SOURCE[id(source)] = entry
+    entry = (source, tags, OrderedDict())
+    if isinstance(source, (list, tuple, dict)) and len(tags) > _LONG:
+        _remember(_BY_SOURCE, id(source), entry, _SOURCES)
     return entry
 
 
@@ -56,8 +70,8 @@ def option_tags(choices, selected, any_label: str | None = None) -> Markup:
         else:
             parts.append(head + tail)
     menu = Markup("".join(parts))
-    if len(tags) > _LONG and (found or not chosen) and len(menus) <= 2 * len(tags) + 2:
-        menus[(chosen, any_label)] = menu
+    if len(tags) > _LONG and (found or not chosen):    # never a value that is not in the list
+        _remember(menus, (chosen, any_label), menu, _MENUS)
     return menu
 
 

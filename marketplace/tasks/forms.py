@@ -55,6 +55,11 @@ class TaskForm(FlaskForm):
     nice = FieldList(FormField(SkillRowForm), min_entries=NICE_ROWS, max_entries=NICE_ROWS)
     submit = SubmitField("Save draft")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The process's one list, not the copy WTForms makes per form, so the option cache knows it.
+        self.timezone.choices = TIMEZONE_CHOICES
+
     def set_skill_choices(self, choices: list[tuple[str, str]]) -> None:
         """`choices`: (id, name) pairs with the empty choice first (skill_index().form_choices)."""
         for row in list(self.required) + list(self.nice):
