@@ -283,12 +283,14 @@ def test_bonus_form_keys_are_unique_per_contract_and_dropped_on_downgrade(fresh_
 # --- 0023, 0024: indexes for matching and the listing -----------------------------------------------------
 
 @pytest.mark.no_db_transaction
-@pytest.mark.parametrize("revision, table, index, columns", [
-    ("0023", "freelancer_profiles", "ix_freelancer_profiles_matchable", ["user_id", "language_mask", "channel_mask"]),
-    ("0024", "tasks", "ix_tasks_listed_timezone", ["timezone", "published_at", "id"]),
+@pytest.mark.parametrize("revision, table, index, columns, where", [
+    ("0023", "freelancer_profiles", "ix_freelancer_profiles_matchable", ["user_id", "language_mask", "channel_mask"],
+     ("hours_per_week > 0", "hourly_rate IS NOT NULL")),
+    ("0024", "tasks", "ix_tasks_listed_timezone", ["timezone", "published_at", "id"],
+     ("status", "'open'", "moderation_status", "'approved'")),
 ])
 def test_an_index_revision_adds_its_index_and_drops_it_on_downgrade(fresh_database_url, revision, table, index,
-                                                                    columns):
+                                                                    columns, where):
     previous = f"{int(revision) - 1:04d}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url, "TESTING": True, "TRUSTED_HOSTS": None})
     with app.app_context():
@@ -299,6 +301,14 @@ def test_an_index_revision_adds_its_index_and_drops_it_on_downgrade(fresh_databa
         with db.engine.connect() as conn:
             indexes = {ix["name"]: ix for ix in inspect(conn).get_indexes(table)}
         assert indexes[index]["column_names"] == columns
+        # Partial: only the rows the queries ask for (as the dialect reflects the predicate).
+        options = indexes[index].get("dialect_options", {})
+        reflected = options.get("postgresql_where", options.get("sqlite_where"))
+        predicate = "" if reflected is None else str(reflected)
+        if not predicate and db.engine.dialect.name == "sqlite":
+            with db.engine.connect() as conn:
+                predicate = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = :n"), {"n": index}).scalar()
+        assert all(part.lower() in predicate.lower() for part in where), predicate
         downgrade(revision=previous)
         with db.engine.connect() as conn:
             assert index not in {ix["name"] for ix in inspect(conn).get_indexes(table)}
