@@ -313,3 +313,24 @@ def test_an_index_revision_adds_its_index_and_drops_it_on_downgrade(fresh_databa
         with db.engine.connect() as conn:
             assert index not in {ix["name"] for ix in inspect(conn).get_indexes(table)}
         db.engine.dispose()
+
+
+@pytest.mark.no_db_transaction
+def test_price_ceiling_statistics_on_postgresql_and_nothing_on_sqlite(fresh_database_url):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url, "TESTING": True, "TRUSTED_HOSTS": None})
+    with app.app_context():
+        upgrade(revision="0025")
+        postgresql = db.engine.dialect.name == "postgresql"
+
+        def statistics() -> list[str]:
+            if not postgresql:
+                return []
+            with db.engine.connect() as conn:
+                return list(conn.execute(text("SELECT stxname FROM pg_statistic_ext WHERE stxname LIKE 'st_tasks_%'"))
+                            .scalars())
+        assert statistics() == (["st_tasks_price_ceiling"] if postgresql else [])
+        downgrade(revision="0024")
+        assert statistics() == []
+        upgrade(revision="0025")
+        assert statistics() == (["st_tasks_price_ceiling"] if postgresql else [])
+        db.engine.dispose()
