@@ -171,10 +171,14 @@ def test_listing_queries_can_use_their_indexes(app):
                            FreelancerProfile.user_id.desc()).limit(5))
     if postgresql():   # as above: SQLite's choice on empty tables says nothing
         assert "ix_freelancer_profiles_listed_rating" in _plan(by_rating)
+    by_zone = build_statement(TaskQuery(timezone="Europe/Madrid"), eager=False).with_only_columns(Task.id).limit(5)
+    if postgresql():   # as above
+        assert "ix_tasks_listed_timezone" in _plan(by_zone)
     if postgresql():
         # Only the GIN index can answer these conditions once the other indexes over listed tasks
         # are gone (dropped inside the test's transaction, which is rolled back).
-        for index in ("ix_tasks_listing", "ix_tasks_status", "ix_tasks_listed", "ix_tasks_listed_price"):
+        for index in ("ix_tasks_listing", "ix_tasks_status", "ix_tasks_listed", "ix_tasks_listed_price",
+                      "ix_tasks_listed_timezone"):
             db.session.connection().exec_driver_sql(f"DROP INDEX {index}")
         searched = build_statement(TaskQuery(q="router", skill="zendesk", language="es"),
                                    eager=False).with_only_columns(Task.id).limit(5)
