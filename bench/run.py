@@ -17,7 +17,7 @@ writes to bench/results.json:
 
 SQLite by default (bench/bench.sqlite3); PostgreSQL when BENCH_DATABASE_URL is set.
 Sizes: BENCH_FREELANCERS, BENCH_TASKS, BENCH_PROPOSALS; seconds of load per page: BENCH_SECONDS (10),
-warm-up BENCH_WARMUP (2); server and client: BENCH_WORKERS, BENCH_THREADS, BENCH_CONNECTIONS,
+warm-up BENCH_WARMUP (2), quiet before it BENCH_IDLE (3); server and client: BENCH_WORKERS, BENCH_THREADS, BENCH_CONNECTIONS,
 BENCH_WRK_THREADS; BENCH_SKIP_METRICS=1 skips the metrics page.
 """
 from __future__ import annotations
@@ -36,6 +36,7 @@ FREELANCERS = int(os.environ.get("BENCH_FREELANCERS", 100_000))
 TASKS = int(os.environ.get("BENCH_TASKS", 50_000))
 SECONDS = float(os.environ.get("BENCH_SECONDS", 10))
 WARMUP = float(os.environ.get("BENCH_WARMUP", 2))
+IDLE = float(os.environ.get("BENCH_IDLE", 3))      # seconds of quiet before each page's warm-up
 RSS_REQUESTS = int(os.environ.get("BENCH_RSS_REQUESTS", 10_000))
 SKIP_METRICS = os.environ.get("BENCH_SKIP_METRICS") == "1"
 
@@ -287,6 +288,9 @@ def http_load(url: str, scenarios) -> dict:
             load.check(server, scenario.paths, scenario.cookie)
         ordered = scenarios + [scenarios[0]]
         for i, scenario in enumerate(ordered):
+            # Let the previous page's requests still queued in the server finish first: measured
+            # right after the slow dashboards, /ping lost half its rate to them.
+            time.sleep(IDLE)
             load.run_wrk(server, scenario.paths, scenario.cookie, WARMUP)
             figures = load.run_wrk(server, scenario.paths, scenario.cookie, SECONDS)
             name = scenario.name if i < len(scenarios) else "ping_again"
