@@ -28,6 +28,11 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def on_postgresql() -> bool:
+    """The app's database is PostgreSQL (else SQLite): where a query is written per dialect."""
+    return db.engine.dialect.name == "postgresql"
 # Indexes and columns written by hand in migrations because autogenerate cannot compare them
 # (expression indexes, PostgreSQL-only generated columns); autogenerate and `db check` skip them.
 HAND_WRITTEN_INDEXES = frozenset({"ix_tasks_fulltext", "ix_tasks_search", "ix_tasks_listed_price",

@@ -14,11 +14,7 @@ from collections.abc import Iterable
 from sqlalchemy import Integer, any_, literal
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from marketplace.extensions import db
-
-
-def on_postgresql() -> bool:
-    return db.engine.dialect.name == "postgresql"
+from marketplace.extensions import on_postgresql
 
 
 def ids_in(column, ids: Iterable[int]):

@@ -21,7 +21,7 @@ from marketplace.core.paging import bounded_page
 from marketplace.core.query_args import QueryArgs
 from marketplace.core.reference import CHANNELS, LANGUAGES
 from marketplace.core.time import TIMEZONE_SET
-from marketplace.extensions import db
+from marketplace.extensions import db, on_postgresql
 from marketplace.profiles.skill_index import skill_index
 from marketplace.profiles.services import skill_slug_exists
 from marketplace.tasks.cards import load_cards
@@ -78,7 +78,7 @@ def _text_filter(query: str):
     words = [w for w in query.split() if w][:8]
     if not words:
         return None
-    if db.engine.dialect.name == "postgresql":
+    if on_postgresql():
         return SEARCH_VECTOR.op("@@")(func.websearch_to_tsquery("english", " ".join(words)))
     # SQLite's LIKE already ignores the case of ASCII letters, and its lower() folds no others, so
     # a plain LIKE matches exactly what ilike's lower(x) LIKE lower(y) did, without lowering every
@@ -95,7 +95,7 @@ def build_statement(params: TaskQuery, *, eager: bool = True):
     text_condition = _text_filter(params.q)
     if text_condition is not None:
         stmt = stmt.where(text_condition)
-    postgresql = db.engine.dialect.name == "postgresql"
+    postgresql = on_postgresql()
     if params.skill:
         # The skill's id from the taxonomy in memory (an unknown slug matches nothing).
         skill_id = skill_index().ids.get(params.skill, 0)

@@ -113,12 +113,16 @@ def _latest_week_row(contract: Contract) -> datetime | None:
                                     .where(TimesheetWeek.contract_id == contract.id)))
 
 
+def _pending_applies(contract: Contract, week: datetime, latest: datetime | None) -> bool:
+    """A pending limit change applies to a week later than every recorded week (`latest`)."""
+    return contract.next_weekly_limit_minutes is not None and (latest is None or week > latest)
+
+
 def _limit_of(contract: Contract, week: datetime, recorded: int | None, latest: datetime | None) -> int:
-    """The one rule for a week's limit: its recorded row (`recorded`), else what the row would
-    get: a pending change if the week is later than every row (`latest`), else the contract's."""
+    """A week's limit: its recorded row (`recorded`), else what ensure_week would write for it."""
     if recorded is not None:
         return recorded
-    if contract.next_weekly_limit_minutes is not None and (latest is None or week > latest):
+    if _pending_applies(contract, week, latest):
         return contract.next_weekly_limit_minutes
     return contract.weekly_limit_minutes
 
@@ -145,8 +149,7 @@ def ensure_week(contract: Contract, week: datetime) -> TimesheetWeek:
         TimesheetWeek.contract_id == contract.id, TimesheetWeek.week_start == week))
     if row is not None:
         return row
-    latest = _latest_week_row(contract)
-    if contract.next_weekly_limit_minutes is not None and (latest is None or week > latest):
+    if _pending_applies(contract, week, _latest_week_row(contract)):
         contract.weekly_limit_minutes = contract.next_weekly_limit_minutes
         contract.next_weekly_limit_minutes = None
     row = TimesheetWeek(contract_id=contract.id, week_start=week, limit_minutes=contract.weekly_limit_minutes)
